@@ -1,0 +1,218 @@
+//! Injected time.
+//!
+//! Every kata that reads time takes a [`Clock`]. A clock answers one question, "how much time has
+//! passed since your origin?", as a [`Duration`] with nanosecond resolution. The origin is
+//! arbitrary: only differences between two readings mean anything.
+//!
+//! Solutions never call [`std::time::Instant::now`] themselves. That single rule is what makes
+//! every time-dependent property testable without sleeping:
+//!
+//! - [`ManualClock`] is the test clock. Tests move it forwards, and also *backwards*, to prove
+//!   that a solution survives a clock that misbehaves (NTP steps, VM migration, a bug elsewhere).
+//! - [`SystemClock`] is real monotonic time, for production use and benches.
+//! - [`YieldingClock`] wraps a clock and sometimes yields the calling thread while it is being
+//!   read. Concurrency checks use it to widen race windows: a solution that reads shared state,
+//!   then the clock, then writes the state back is preempted right inside its race, even on a
+//!   machine with a single CPU.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A source of monotonic-ish time with nanosecond resolution and an arbitrary origin.
+///
+/// `now` is expected to move forwards, but a robust solution must not panic, overflow or mint
+/// resources when it does not: tests wind [`ManualClock`] backwards on purpose.
+pub trait Clock: Send + Sync {
+    /// Time elapsed since this clock's origin.
+    fn now(&self) -> Duration;
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+}
+
+/// Real monotonic time, measured from the moment the clock was created.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    origin: Instant,
+}
+
+impl SystemClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
+
+/// A clock that only moves when told to. Cheap to clone: clones share one reading.
+///
+/// Time is stored as whole nanoseconds in a `u64`, so it spans about 584 years from the origin;
+/// moves past either end saturate instead of wrapping.
+///
+/// ```
+/// use lld_katas::clock::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// clock.advance(Duration::from_secs(2));
+/// assert_eq!(clock.now(), Duration::from_secs(2));
+/// clock.rewind(Duration::from_secs(5)); // saturates at the origin
+/// assert_eq!(clock.now(), Duration::ZERO);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock {
+    nanos: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    /// A clock standing at its origin.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A clock standing at `at`.
+    pub fn starting_at(at: Duration) -> Self {
+        let clock = Self::new();
+        clock.set(at);
+        clock
+    }
+
+    /// Jumps to `at`, forwards or backwards.
+    pub fn set(&self, at: Duration) {
+        self.nanos.store(saturating_nanos(at), Ordering::SeqCst);
+    }
+
+    /// Moves forwards by `by` (saturating).
+    pub fn advance(&self, by: Duration) {
+        let by = saturating_nanos(by);
+        // fetch_update never fails with a closure that always returns Some.
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(by))
+            });
+    }
+
+    /// Moves backwards by `by` (saturating at the origin).
+    pub fn rewind(&self, by: Duration) {
+        let by = saturating_nanos(by);
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_sub(by))
+            });
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
+    }
+}
+
+fn saturating_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Wraps a clock and, on roughly one read in `1 / ratio`, yields the reading thread first.
+///
+/// Yielding is decided by a cheap deterministic hash of a per-clock read counter, so there is no
+/// hidden source of randomness: the seed chooses which reads yield.
+#[derive(Debug)]
+pub struct YieldingClock<C> {
+    inner: C,
+    seed: u64,
+    reads: AtomicU64,
+    /// Yield when `hash % every == 0`.
+    every: u64,
+}
+
+impl<C: Clock> YieldingClock<C> {
+    /// Yields on about one read in `every` (`every` = 1 yields on every read).
+    pub fn new(inner: C, seed: u64, every: u64) -> Self {
+        Self {
+            inner,
+            seed,
+            reads: AtomicU64::new(0),
+            every: every.max(1),
+        }
+    }
+}
+
+impl<C: Clock> Clock for YieldingClock<C> {
+    fn now(&self) -> Duration {
+        let read = self.reads.fetch_add(1, Ordering::Relaxed);
+        if mix(self.seed ^ read) % self.every == 0 {
+            std::thread::yield_now();
+        }
+        let now = self.inner.now();
+        // Yield on the way out too: the window a racy solution leaves open is usually *after*
+        // it has read the clock and *before* it writes its state back.
+        if mix(self.seed.rotate_left(17) ^ read) % self.every == 0 {
+            std::thread::yield_now();
+        }
+        now
+    }
+}
+
+/// SplitMix64 finaliser: a fast, well-distributed 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_both_ways_and_saturates() {
+        let c = ManualClock::starting_at(Duration::from_nanos(10));
+        c.advance(Duration::from_nanos(5));
+        assert_eq!(c.now(), Duration::from_nanos(15));
+        c.rewind(Duration::from_nanos(20));
+        assert_eq!(c.now(), Duration::ZERO);
+        c.advance(Duration::MAX);
+        assert_eq!(c.now(), Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
+    fn clones_share_one_reading() {
+        let a = ManualClock::new();
+        let b = a.clone();
+        a.advance(Duration::from_secs(1));
+        assert_eq!(b.now(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn yielding_clock_reads_through() {
+        let m = ManualClock::starting_at(Duration::from_nanos(7));
+        let y = YieldingClock::new(m.clone(), 1, 1);
+        assert_eq!(y.now(), Duration::from_nanos(7));
+    }
+}

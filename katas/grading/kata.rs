@@ -1,0 +1,114 @@
+//! How a kata presents itself to the grader. The grader knows katas only through [`Kata`].
+
+use super::criterion::{Check, Criterion, ManualCriterion};
+
+/// Everything the grader and the command line need to know about one kata.
+///
+/// Each kata builds one of these in its `mod.rs`; `crate::katas()` lists them. Nothing in
+/// `grading/` names a kata.
+#[derive(Debug, Clone)]
+pub struct Kata {
+    /// Command-line id, e.g. `rate-limiter`.
+    pub id: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// The interview prompt (markdown), stage by stage.
+    pub prompt: &'static str,
+    /// Stage titles, in order; stage `n` is `stages[n - 1]`.
+    pub stages: &'static [&'static str],
+    /// Every automated criterion, in rubric order.
+    pub criteria: &'static [Criterion],
+    /// Kata-specific manual criteria, judged by reading the code (after the common ones).
+    pub manual: &'static [ManualCriterion],
+    /// The reference solution's suite.
+    pub reference: fn() -> Vec<Check>,
+    /// The candidate's stub's suite.
+    pub exercise: fn() -> Vec<Check>,
+    /// Known-wrong implementations the rubric must reject.
+    pub mutants: fn() -> Vec<Mutant>,
+}
+
+/// A known-wrong implementation, and the criteria that must catch it.
+#[derive(Debug, Clone)]
+pub struct Mutant {
+    /// Short kebab-case name, usable as `--impl mutant:<name>`.
+    pub name: &'static str,
+    /// The bug, in plain words.
+    pub bug: &'static str,
+    /// Ids of criteria this mutant must fail. For hostile mutants (which panic, hang or abort),
+    /// every criterion it reaches should read `crash` or `timeout`.
+    pub must_fail: &'static [&'static str],
+    /// Panics, deadlocks, loops forever or aborts: only safe to grade out of process.
+    pub hostile: bool,
+    /// The suite bound to this mutant.
+    pub suite: fn() -> Vec<Check>,
+}
+
+/// Which implementation of a kata to grade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImplChoice {
+    /// The model answer.
+    Reference,
+    /// The candidate's `exercise.rs`.
+    Exercise,
+    /// A known-wrong implementation, by name.
+    Mutant(String),
+}
+
+impl ImplChoice {
+    /// Parses `reference`, `exercise` or `mutant:<name>`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reference" => Some(Self::Reference),
+            "exercise" => Some(Self::Exercise),
+            _ => s
+                .strip_prefix("mutant:")
+                .filter(|n| !n.is_empty())
+                .map(|n| Self::Mutant(n.to_string())),
+        }
+    }
+
+    /// The form accepted by [`ImplChoice::parse`].
+    pub fn label(&self) -> String {
+        match self {
+            Self::Reference => "reference".into(),
+            Self::Exercise => "exercise".into(),
+            Self::Mutant(n) => format!("mutant:{n}"),
+        }
+    }
+}
+
+impl Kata {
+    /// The suite for `choice`, or `None` for an unknown mutant.
+    pub fn suite(&self, choice: &ImplChoice) -> Option<Vec<Check>> {
+        match choice {
+            ImplChoice::Reference => Some((self.reference)()),
+            ImplChoice::Exercise => Some((self.exercise)()),
+            ImplChoice::Mutant(name) => self.mutant(name).map(|m| (m.suite)()),
+        }
+    }
+
+    /// A mutant by name.
+    pub fn mutant(&self, name: &str) -> Option<Mutant> {
+        (self.mutants)().into_iter().find(|m| m.name == name)
+    }
+
+    /// A criterion by id.
+    pub fn criterion(&self, id: &str) -> Option<&'static Criterion> {
+        self.criteria.iter().find(|c| c.id == id)
+    }
+
+    /// Total weight of the automated criteria up to and including `stage`.
+    pub fn max_score(&self, up_to_stage: u8) -> u32 {
+        self.criteria
+            .iter()
+            .filter(|c| c.stage <= up_to_stage)
+            .map(|c| c.weight)
+            .sum()
+    }
+
+    /// Number of stages.
+    pub fn stage_count(&self) -> u8 {
+        u8::try_from(self.stages.len()).unwrap_or(u8::MAX)
+    }
+}

@@ -1,0 +1,215 @@
+//! Verdicts, and the watchdog that produces them without ever hanging.
+
+use super::criterion::{Check, Criterion, Failure};
+use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How a criterion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The property holds.
+    Pass,
+    /// The property is broken; the verdict carries a counterexample.
+    Fail,
+    /// The check did not finish in time (deadlock, livelock, infinite loop).
+    Timeout,
+    /// The solution panicked, aborted, or the process died.
+    Crash,
+    /// The solution still has a `todo!()` on this path.
+    NotImplemented,
+}
+
+impl Status {
+    /// The word used on score cards and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Timeout => "timeout",
+            Status::Crash => "crash",
+            Status::NotImplemented => "not_implemented",
+        }
+    }
+
+    /// A one-character mark for terminals.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Status::Pass => "✓",
+            Status::Fail => "✗",
+            Status::Timeout => "⏱",
+            Status::Crash => "💥",
+            Status::NotImplemented => "·",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one criterion, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// How it ended.
+    pub status: Status,
+    /// One line for score cards: empty on a pass.
+    pub message: String,
+    /// Replayable input of the (minimal) counterexample, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// What the property requires, when there is a counterexample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What came back, when there is a counterexample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub got: Option<String>,
+}
+
+impl Verdict {
+    /// The property holds.
+    pub fn pass() -> Self {
+        Self::bare(Status::Pass, String::new())
+    }
+
+    /// A verdict without a counterexample.
+    pub fn bare(status: Status, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            input: None,
+            expected: None,
+            got: None,
+        }
+    }
+
+    /// Turns a check's result into a verdict.
+    pub fn from_result(criterion: &Criterion, result: Result<(), Failure>) -> Self {
+        match result {
+            Ok(()) => Self::pass(),
+            Err(f) => {
+                let (status, message) = match &f.panic {
+                    Some(p) if is_todo(p) => (Status::NotImplemented, p.clone()),
+                    Some(p) => (Status::Crash, format!("panicked: {p}")),
+                    None => (
+                        Status::Fail,
+                        format!("property broken: {}", criterion.property),
+                    ),
+                };
+                Self {
+                    status,
+                    message,
+                    input: Some(f.input),
+                    expected: Some(f.expected),
+                    got: Some(f.got),
+                }
+            }
+        }
+    }
+
+    /// Renders the failure in the one shape every criterion shares.
+    pub fn explain(&self, criterion: &Criterion) -> String {
+        let mut out = format!(
+            "{} {} — {}",
+            self.status.mark(),
+            criterion.id,
+            criterion.title
+        );
+        if self.status == Status::Pass {
+            return out;
+        }
+        let field = |out: &mut String, label: &str, text: &str| {
+            let mut lines = text.lines();
+            out.push_str(&format!("\n  {label:<9}: {}", lines.next().unwrap_or("")));
+            for l in lines {
+                out.push_str(&format!("\n             {l}"));
+            }
+        };
+        field(&mut out, "status", self.status.as_str());
+        field(&mut out, "property", criterion.property);
+        if let Some(i) = &self.input {
+            field(&mut out, "input", i);
+        }
+        if let Some(e) = &self.expected {
+            field(&mut out, "expected", e);
+        }
+        match &self.got {
+            Some(g) => field(&mut out, "got", g),
+            None => field(&mut out, "got", &self.message),
+        }
+        let hint = match self.status {
+            Status::NotImplemented => "fill in the todo!() on this path in your solution",
+            Status::Timeout => {
+                "the check did not finish: look for a lock taken twice, a lock held while waiting, or a retry loop that never ends"
+            }
+            _ => criterion.hint,
+        };
+        field(&mut out, "hint", hint);
+        out
+    }
+}
+
+/// True for the panic message of `todo!()` / `unimplemented!()`.
+pub fn is_todo(message: &str) -> bool {
+    message.starts_with("not yet implemented") || message.starts_with("not implemented")
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// Runs a check on its own thread and waits at most `timeout` for it.
+///
+/// A panic becomes `crash` (or `not_implemented` for `todo!()`); a check still running at the
+/// deadline becomes `timeout`, and its thread is abandoned (`kata grade` runs every criterion in
+/// a child process, so an abandoned thread dies with that process).
+pub fn run_with_watchdog(check: &Check, timeout: Duration) -> Verdict {
+    let (tx, rx) = mpsc::channel();
+    let run = check.run;
+    let spawned = std::thread::Builder::new()
+        .name(format!("check {}", check.criterion.id))
+        .spawn(move || {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(run));
+            // The receiver may have given up waiting; nothing to do then.
+            let _ = tx.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return Verdict::bare(
+            Status::Crash,
+            format!("could not start the check thread: {e}"),
+        );
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(result)) => Verdict::from_result(check.criterion, result),
+        Ok(Err(payload)) => {
+            let msg = panic_message(payload.as_ref());
+            Verdict::from_result(
+                check.criterion,
+                Err(Failure::panicked("(see the criterion's property)", msg)),
+            )
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => Verdict::bare(
+            Status::Timeout,
+            format!(
+                "did not finish within {:.1} s (deadlock, livelock or infinite loop?)",
+                timeout.as_secs_f64()
+            ),
+        ),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Verdict::bare(Status::Crash, "the check thread died without reporting")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! # lld-katas
+//!
+//! Backend low-level-design interview katas, each with a conformance suite that can tell a
+//! correct solution from a subtly wrong one — including under concurrency — and a grader that
+//! turns the suite into a score card.
+//!
+//! # Bird's-eye view
+//!
+//! A *kata* is an interview prompt told in stages (basic → extensions → concurrency). For each one
+//! the crate ships the prompt, a contract (traits and types), a reference solution, a stub for the
+//! candidate, a rubric of automated criteria, and *mutants*: known-wrong solutions that prove every
+//! criterion can fail.
+//!
+//! # Code map
+//!
+//! - [`clock`] — injected time: the [`Clock`](clock::Clock) trait, `ManualClock` for tests,
+//!   `SystemClock` for real use, `YieldingClock` to widen race windows.
+//! - [`grading`] — the rubric engine: criteria, checks, watchdog, property runner, process
+//!   isolation, score cards. Knows no kata by name.
+//! - [`rate_limiter`] — token bucket with burst, concurrency and FIFO fairness.
+//! - `katas()` (below) — the one place where katas register with the command line and the grader.
+//! - `main.rs` — the `kata` command line (`list`, `prompt`, `rubric`, `grade`, `mutants`).
+//!
+//! Every kata folder has the same six files:
+//!
+//! | file | job |
+//! |---|---|
+//! | `PROMPT.md` | the interview prompt, stage by stage |
+//! | `mod.rs` | the contract: traits, config types, typed errors; the kata's registration |
+//! | `reference.rs` | the model answer |
+//! | `exercise.rs` | the stub the candidate edits (`todo!()` bodies that restate the contract) |
+//! | `conformance.rs` | the rubric: criteria and checks, generic over the contract |
+//! | `mutants.rs` | known-wrong implementations, one per realistic bug, plus hostile ones |
+//!
+//! # Architecture invariants
+//!
+//! - **`grading/` names no kata.** Katas describe themselves with a
+//!   [`grading::Kata`] and register in [`katas`]; adding a kata touches no grader code.
+//! - **A kata's `conformance.rs` sees only its contract**, never the reference's internals, so
+//!   any correct design — a mutex or atomics, a different data structure — gets full marks.
+//! - **Time reaches solution code only through [`clock::Clock`]; randomness only through an
+//!   injected RNG or dice.** No check sleeps or reads wall time.
+//! - **The stub and the reference expose the same public API**, because both implement the same
+//!   contract trait: the compiler checks it.
+//! - **Every automated criterion is failed by at least one mutant** — [`grading::audit`] checks
+//!   it and `tests/mutants.rs` proves it, twenty runs in a row.
+//! - **Nothing that runs solution code can hang**: a watchdog in process, a hard deadline per
+//!   child process in `kata grade`.
+//!
+//! What is deliberately absent: no kata-specific code in the grader; no floats in money or token
+//! arithmetic; no `unsafe` in reference code; no global state in solutions.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod grading;
+pub mod rate_limiter;
+
+/// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
+pub fn katas() -> Vec<grading::Kata> {
+    vec![rate_limiter::kata()]
+}
+
+/// A kata by its command-line id.
+pub fn kata(id: &str) -> Option<grading::Kata> {
+    katas().into_iter().find(|k| k.id == id)
+}

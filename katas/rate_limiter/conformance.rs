@@ -1,0 +1,1500 @@
+//! The rubric for the token-bucket kata: criteria and their checks, generic over
+//! [`RateLimiter`].
+//!
+//! The checks see only the contract. Numbers (grants, waits, ready times) are compared with
+//! [`Oracle`], an exact model of the bucket written for clarity rather than speed, so a solution
+//! with a different design — a mutex or atomics, tokens or grains — gets full marks as long as
+//! it behaves exactly like a token bucket.
+//!
+//! Use it from your own crate: `lld_katas::rate_limiter::conformance::suite::<MyLimiter>()`
+//! gives the bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
+
+use super::{AcquireError, BucketConfig, ConfigError, RateLimiter, Reservation};
+use crate::clock::{Clock, ManualClock, YieldingClock};
+use crate::grading::stress::run_gated;
+use crate::grading::{Check, Criterion, Failure, Transcript, check_property};
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// Criteria
+// ---------------------------------------------------------------------------------------------
+
+const fn criterion(
+    id: &'static str,
+    stage: u8,
+    weight: u32,
+    title: &'static str,
+    property: &'static str,
+    hint: &'static str,
+) -> Criterion {
+    Criterion {
+        id,
+        stage,
+        weight,
+        title,
+        property,
+        hint,
+    }
+}
+
+/// Over any window the bucket grants no more than the burst plus what accrued.
+pub const WINDOW_BOUND: Criterion = criterion(
+    "rate-limiter/stage1/window-bound",
+    1,
+    4,
+    "never grants more than the burst plus what accrued",
+    "over any window of length t, tokens granted ≤ capacity + floor(refill_tokens · t / refill_period); refill is continuous, not a lump at the end of each period",
+    "refill one token every refill_period / refill_tokens, carrying fractions; never add a whole period's tokens at once",
+);
+/// A full bucket grants exactly its capacity at one instant.
+pub const BURST_EXACT: Criterion = criterion(
+    "rate-limiter/stage1/burst-exact",
+    1,
+    3,
+    "a full bucket grants exactly `capacity` at one instant",
+    "a full bucket grants exactly `capacity` tokens at one instant, in any split, and then denies the next token (RateLimited)",
+    "compare with >= against the tokens held, in exact integers; floats lose whole tokens above 2^53",
+);
+/// Reading the clock often does not change what the bucket holds.
+pub const PATH_INDEPENDENT: Criterion = criterion(
+    "rate-limiter/stage1/path-independent",
+    1,
+    3,
+    "how often time is read does not change the level",
+    "tokens available at time T do not depend on how often the bucket was consulted before T: remainders of partial refills are kept, with no drift over 10^7 one-nanosecond steps",
+    "when you add the whole tokens that accrued, keep the leftover fraction (don't set last = now), or count in exact sub-token units",
+);
+/// Refill stops at capacity, whatever the idle time.
+pub const REFILL_CAPPED: Criterion = criterion(
+    "rate-limiter/stage1/refill-capped",
+    1,
+    3,
+    "refill stops at capacity, even after huge idle times",
+    "after any idle time — up to 2^63 ns — the bucket holds exactly `capacity` tokens: no more, and no overflow",
+    "cap the level at capacity on every refill, and compute elapsed × rate in a type that cannot overflow (u128) or saturate",
+);
+/// `retry_after` is the exact wait.
+pub const EXACT_RETRY_AFTER: Criterion = criterion(
+    "rate-limiter/stage1/exact-retry-after",
+    1,
+    4,
+    "retry_after is the exact wait",
+    "a denied request retried after exactly `retry_after` succeeds, and 1 ns earlier it does not",
+    "round the wait up, not down: a token that is 2/3 accrued is not a token yet",
+);
+/// Denials change nothing; requests are all or nothing.
+pub const DENIAL_NO_SIDE_EFFECTS: Criterion = criterion(
+    "rate-limiter/stage1/denial-no-side-effects",
+    1,
+    3,
+    "a denial changes nothing; n tokens are all or nothing",
+    "a denied request takes no tokens — not all, not some — so asking again at once gets the same answer and the same retry_after",
+    "decide first, then subtract; never subtract what is available and then report a shortfall",
+);
+/// Asking for more than the capacity is a permanent error.
+pub const EXCEEDS_CAPACITY: Criterion = criterion(
+    "rate-limiter/stage1/exceeds-capacity",
+    1,
+    2,
+    "more than capacity is a permanent error, not a wait",
+    "try_acquire(n) and reserve(n) with n > capacity return ExceedsCapacity { requested: n, capacity }, never RateLimited, and take nothing",
+    "a request larger than the bucket can never succeed; telling the caller to retry makes it spin forever",
+);
+/// Invalid configurations are rejected with the right error.
+pub const INVALID_CONFIG: Criterion = criterion(
+    "rate-limiter/stage1/invalid-config",
+    1,
+    2,
+    "invalid configs are typed errors",
+    "zero capacity, zero refill_tokens, zero refill_period and capacity × refill_period over u64::MAX ns are rejected with their ConfigError (checked in that order) — never accepted, never a panic",
+    "validate in the constructor and return the first error in the documented order; check the multiplication with checked_mul",
+);
+/// A clock that goes backwards mints nothing.
+pub const CLOCK_BACKWARDS: Criterion = criterion(
+    "rate-limiter/stage1/clock-backwards",
+    1,
+    3,
+    "a clock that steps back mints no tokens",
+    "when the clock steps backwards and then forwards again, no tokens are minted for time already accounted for, and nothing panics",
+    "treat time going backwards as time standing still: elapsed = now.saturating_sub(last), and never move `last` backwards",
+);
+/// Zero tokens is always granted and takes nothing.
+pub const ZERO_REQUEST: Criterion = criterion(
+    "rate-limiter/stage1/zero-request",
+    1,
+    1,
+    "asking for 0 tokens always succeeds and takes nothing",
+    "try_acquire(0) succeeds even on an empty bucket and takes nothing; reserve(0) is ready at once",
+    "a request for nothing is trivially satisfiable: don't round it up to one token",
+);
+/// Concurrent callers on a frozen clock get exactly the capacity.
+pub const FROZEN_CLOCK_EXACT: Criterion = criterion(
+    "rate-limiter/stage2/frozen-clock-exact",
+    2,
+    6,
+    "many threads, frozen clock: exactly `capacity` granted",
+    "with time frozen, threads racing on a full bucket are granted exactly `capacity` tokens in total, and the bucket is then empty: no over-admission, no lost update",
+    "the read of the level, the decision and the write must be one atomic step: hold one lock across them, or compare-and-swap the whole state",
+);
+/// Concurrent callers with a moving clock respect the window bound.
+pub const CONCURRENT_WINDOW_BOUND: Criterion = criterion(
+    "rate-limiter/stage2/concurrent-window-bound",
+    2,
+    6,
+    "many threads, moving clock: the window bound holds",
+    "while one thread advances the clock and others acquire, total grants never exceed capacity + floor(refill_tokens · elapsed / refill_period)",
+    "a refill and a take must happen under the same lock (or in one compare-and-swap), including the write of the last-refill time",
+);
+/// Reservations are served in arrival order.
+pub const FIFO_ORDER: Criterion = criterion(
+    "rate-limiter/stage3/fifo-order",
+    3,
+    4,
+    "reservations are served in arrival order",
+    "each reservation's ready_at is the exact time its tokens exist after every earlier reservation is served; a large request queued before small ones is ready first and is never starved by them",
+    "set a reservation's tokens aside when it is made (the bucket may go into debt), so later callers queue behind it",
+);
+/// `try_acquire` does not jump the queue.
+pub const NO_QUEUE_JUMPING: Criterion = criterion(
+    "rate-limiter/stage3/no-queue-jumping",
+    3,
+    4,
+    "try_acquire does not jump the queue",
+    "while reservations wait, try_acquire is granted only tokens nobody has reserved: its answers (and retry_after) are exactly those of a bucket that set the reserved tokens aside",
+    "tokens promised to a waiting reservation are not available; a waiter that merely retries lets small requests overtake it forever",
+);
+/// A cancelled reservation gives its tokens back; a used one does not.
+pub const CANCEL_RETURNS_TOKENS: Criterion = criterion(
+    "rate-limiter/stage3/cancel-returns-tokens",
+    3,
+    3,
+    "dropping a waiting reservation gives its tokens back",
+    "dropping a reservation before its ready_at returns its tokens to the bucket (up to capacity); dropping it at or after ready_at returns nothing",
+    "implement Drop for your reservation: if the clock is still before ready_at, add its tokens back under the lock, capped at capacity",
+);
+
+/// Every criterion of this kata, in rubric order.
+pub const CRITERIA: &[Criterion] = &[
+    WINDOW_BOUND,
+    BURST_EXACT,
+    PATH_INDEPENDENT,
+    REFILL_CAPPED,
+    EXACT_RETRY_AFTER,
+    DENIAL_NO_SIDE_EFFECTS,
+    EXCEEDS_CAPACITY,
+    INVALID_CONFIG,
+    CLOCK_BACKWARDS,
+    ZERO_REQUEST,
+    FROZEN_CLOCK_EXACT,
+    CONCURRENT_WINDOW_BOUND,
+    FIFO_ORDER,
+    NO_QUEUE_JUMPING,
+    CANCEL_RETURNS_TOKENS,
+];
+
+/// Every check, bound to the implementation `L`.
+pub fn suite<L: RateLimiter + 'static>() -> Vec<Check> {
+    vec![
+        Check::new(&WINDOW_BOUND, window_bound::<L>),
+        Check::new(&BURST_EXACT, burst_exact::<L>),
+        Check::new(&PATH_INDEPENDENT, path_independent::<L>),
+        Check::new(&REFILL_CAPPED, refill_capped::<L>),
+        Check::new(&EXACT_RETRY_AFTER, exact_retry_after::<L>),
+        Check::new(&DENIAL_NO_SIDE_EFFECTS, denial_no_side_effects::<L>),
+        Check::new(&EXCEEDS_CAPACITY, exceeds_capacity::<L>),
+        Check::new(&INVALID_CONFIG, invalid_config::<L>),
+        Check::new(&CLOCK_BACKWARDS, clock_backwards::<L>),
+        Check::new(&ZERO_REQUEST, zero_request::<L>),
+        Check::new(&FROZEN_CLOCK_EXACT, frozen_clock_exact::<L>),
+        Check::new(&CONCURRENT_WINDOW_BOUND, concurrent_window_bound::<L>),
+        Check::new(&FIFO_ORDER, fifo_order::<L>),
+        Check::new(&NO_QUEUE_JUMPING, no_queue_jumping::<L>),
+        Check::new(&CANCEL_RETURNS_TOKENS, cancel_returns_tokens::<L>),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracle
+// ---------------------------------------------------------------------------------------------
+
+/// The exact token bucket, as plainly as it can be written: the suite's source of truth.
+///
+/// The level is kept as a fraction of a token with denominator `period` (in ns), so refill is
+/// `elapsed × refill_tokens` with nothing rounded. A negative level is what reservations are
+/// owed. Time never runs backwards inside the oracle.
+#[derive(Debug, Clone)]
+pub struct Oracle {
+    config: BucketConfig,
+    /// Level × period, i.e. in 1/period-ns fractions of a token.
+    level: i128,
+    /// Time (ns) up to which `level` is accounted.
+    at: u128,
+}
+
+impl Oracle {
+    /// A full bucket at time `at`.
+    pub fn new(config: BucketConfig, at: Duration) -> Self {
+        Self {
+            config,
+            level: Self::frac(config, config.capacity),
+            at: at.as_nanos(),
+        }
+    }
+
+    fn frac(config: BucketConfig, tokens: u64) -> i128 {
+        i128::from(tokens) * config.refill_period.as_nanos() as i128
+    }
+
+    fn catch_up(&mut self, now: Duration) {
+        let now = now.as_nanos();
+        if now > self.at {
+            let gained = (now - self.at).saturating_mul(u128::from(self.config.refill_tokens));
+            let full = Self::frac(self.config, self.config.capacity);
+            let room = u128::try_from(full - self.level).unwrap_or(0);
+            self.level += gained.min(room) as i128;
+            self.at = now;
+        }
+    }
+
+    /// Time from `now` until the level reaches `needed`. Call after `catch_up(now)`, which
+    /// leaves `at >= now` (`at > now` only if the clock stepped back).
+    fn wait_until_level(&self, needed: i128, now: Duration) -> Duration {
+        let missing = u128::try_from(needed - self.level).unwrap_or(0);
+        let ready = self.at + missing.div_ceil(u128::from(self.config.refill_tokens));
+        let wait = ready - now.as_nanos();
+        Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))
+    }
+
+    /// What `try_acquire(tokens)` must answer at `now`.
+    pub fn try_acquire(&mut self, now: Duration, tokens: u64) -> Result<(), AcquireError> {
+        if tokens > self.config.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.config.capacity,
+            });
+        }
+        if tokens == 0 {
+            return Ok(());
+        }
+        self.catch_up(now);
+        let need = Self::frac(self.config, tokens);
+        if self.level >= need {
+            self.level -= need;
+            Ok(())
+        } else {
+            Err(AcquireError::RateLimited {
+                retry_after: self.wait_until_level(need, now),
+            })
+        }
+    }
+
+    /// Whole tokens available at `now` (0 while in debt).
+    pub fn available(&mut self, now: Duration) -> u64 {
+        self.catch_up(now);
+        let p = self.config.refill_period.as_nanos() as i128;
+        u64::try_from(self.level.max(0) / p).unwrap_or(u64::MAX)
+    }
+
+    /// Reserves `tokens` at `now`; returns when they are ready.
+    pub fn reserve(&mut self, now: Duration, tokens: u64) -> Duration {
+        self.catch_up(now);
+        self.level -= Self::frac(self.config, tokens);
+        if tokens == 0 || self.level >= 0 {
+            now
+        } else {
+            now + self.wait_until_level(0, now)
+        }
+    }
+
+    /// Cancels a reservation of `tokens` that would be ready at `ready_at`.
+    pub fn cancel(&mut self, now: Duration, tokens: u64, ready_at: Duration) {
+        self.catch_up(now);
+        if now < ready_at {
+            let full = Self::frac(self.config, self.config.capacity);
+            self.level = (self.level + Self::frac(self.config, tokens)).min(full);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario plumbing
+// ---------------------------------------------------------------------------------------------
+
+fn ns(d: Duration) -> String {
+    format!("{} ns", d.as_nanos())
+}
+
+fn describe(config: &BucketConfig) -> String {
+    format!(
+        "capacity {}, refill {} token{} / {}",
+        config.capacity,
+        config.refill_tokens,
+        if config.refill_tokens == 1 { "" } else { "s" },
+        ns(config.refill_period)
+    )
+}
+
+/// How a result reads in a transcript.
+pub fn outcome(r: &Result<(), AcquireError>) -> String {
+    match r {
+        Ok(()) => "granted".into(),
+        Err(AcquireError::RateLimited { retry_after }) => {
+            format!("denied, retry_after = {}", ns(*retry_after))
+        }
+        Err(AcquireError::ExceedsCapacity {
+            requested,
+            capacity,
+        }) => format!("ExceedsCapacity {{ requested: {requested}, capacity: {capacity} }}"),
+    }
+}
+
+/// One limiter on a manual clock, with a transcript of everything done to it.
+struct Scenario<L> {
+    clock: ManualClock,
+    limiter: L,
+    log: RefCell<Transcript>,
+}
+
+impl<L: RateLimiter> Scenario<L> {
+    fn new(config: BucketConfig) -> Result<Self, Failure> {
+        Self::starting_at(config, Duration::ZERO)
+    }
+
+    fn starting_at(config: BucketConfig, at: Duration) -> Result<Self, Failure> {
+        let clock = ManualClock::starting_at(at);
+        let log = Transcript::new(format!(
+            "{}; clock starts at t={}",
+            describe(&config),
+            ns(at)
+        ));
+        match L::new(config, Arc::new(clock.clone())) {
+            Ok(limiter) => Ok(Self {
+                clock,
+                limiter,
+                log: RefCell::new(log),
+            }),
+            Err(e) => Err(Failure::new(
+                log,
+                "a full bucket (the config is valid)",
+                format!("new() returned Err({e:?}): {e}"),
+            )),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    fn set(&self, at: Duration) {
+        self.clock.set(at);
+    }
+
+    fn note(&self, line: impl Into<String>) {
+        self.log.borrow_mut().step(line);
+    }
+
+    fn acquire(&self, n: u64) -> Result<(), AcquireError> {
+        let r = self.limiter.try_acquire(n);
+        self.note(format!(
+            "t={}: try_acquire({n}) → {}",
+            ns(self.now()),
+            outcome(&r)
+        ));
+        r
+    }
+
+    /// Takes single tokens until denied; returns how many were granted (at most `limit`).
+    fn drain(&self, limit: u64) -> u64 {
+        let mut granted = 0;
+        while granted < limit && self.limiter.try_acquire(1).is_ok() {
+            granted += 1;
+        }
+        self.note(format!(
+            "t={}: try_acquire(1) until denied → {granted} granted",
+            ns(self.now())
+        ));
+        granted
+    }
+
+    fn fail(&self, expected: impl fmt::Display, got: impl fmt::Display) -> Failure {
+        Failure::new(&*self.log.borrow(), expected, got)
+    }
+}
+
+fn config(capacity: u64, refill_tokens: u64, period_ns: u64) -> BucketConfig {
+    BucketConfig::new(capacity, refill_tokens, Duration::from_nanos(period_ns))
+}
+
+/// Time for `tokens` tokens to accrue, rounded up.
+fn accrual(config: &BucketConfig, tokens: u64) -> Duration {
+    let grains = u128::from(tokens) * config.refill_period.as_nanos();
+    let ns = grains.div_ceil(u128::from(config.refill_tokens));
+    Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+}
+
+/// Small configs where fractions matter: rates like 3 tokens / 10 ns.
+fn small_config() -> impl Strategy<Value = BucketConfig> {
+    (1u64..=8, 1u64..=5, 1u64..=12).prop_map(|(b, r, p)| config(b, r, p))
+}
+
+/// Configs from tiny to the largest allowed, edges mixed in.
+fn any_config() -> impl Strategy<Value = BucketConfig> {
+    prop_oneof![
+        3 => small_config(),
+        1 => Just(config(1, 1, 1)),
+        1 => Just(config(3, 2, 3)),
+        1 => Just(config(1, u64::MAX, 1)),
+        1 => (1u64..=1_000, 1u64..=1_000_000, 1u64..=1_000_000_000).prop_map(|(b, r, p)| config(b, r, p)),
+        1 => Just(config(1 << 60, 3, 15)),
+        1 => Just(config((1 << 53) + 1, 1, 1)),
+        1 => Just(config(u64::MAX, 1, 1)),
+        1 => Just(config(u64::MAX / 1_000_000_000, 1_000_000_000, 1_000_000_000)),
+    ]
+}
+
+/// A step of a random single-threaded scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Move the clock forwards by this many ns.
+    Advance(u64),
+    /// try_acquire(n), where n is a fraction of capacity: `n = capacity * num / 8`, plus `plus`.
+    Acquire { eighths: u8, plus: u8 },
+    /// Take tokens one at a time until denied.
+    Drain,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Advance(d) => write!(f, "advance {d} ns"),
+            Step::Acquire { eighths, plus } => {
+                write!(f, "acquire {eighths}/8 of capacity + {plus}")
+            }
+            Step::Drain => write!(f, "drain"),
+        }
+    }
+}
+
+fn step(max_advance: u64) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => prop_oneof![Just(0u64), Just(1), 0..=max_advance].prop_map(Step::Advance),
+        3 => (0u8..=8, 0u8..=2).prop_map(|(eighths, plus)| Step::Acquire { eighths, plus }),
+        1 => Just(Step::Drain),
+    ]
+}
+
+fn request_size(capacity: u64, eighths: u8, plus: u8) -> u64 {
+    let base = (u128::from(capacity) * u128::from(eighths) / 8) as u64;
+    base.saturating_add(u64::from(plus)).min(capacity)
+}
+
+/// Runs `steps` on a scenario and on the oracle side by side; returns (time, tokens) grants.
+fn replay<L: RateLimiter>(
+    s: &Scenario<L>,
+    oracle: &mut Oracle,
+    config: &BucketConfig,
+    steps: &[Step],
+    drain_limit: u64,
+) -> Vec<(u128, u64)> {
+    let mut grants = Vec::new();
+    for st in steps {
+        match *st {
+            Step::Advance(d) => {
+                let to = s.now().saturating_add(Duration::from_nanos(d));
+                s.set(to);
+            }
+            Step::Acquire { eighths, plus } => {
+                let n = request_size(config.capacity, eighths, plus);
+                let now = s.now();
+                if s.acquire(n).is_ok() {
+                    grants.push((now.as_nanos(), n));
+                }
+                let _ = oracle.try_acquire(now, n);
+            }
+            Step::Drain => {
+                let now = s.now();
+                let got = s.drain(drain_limit);
+                if got > 0 {
+                    grants.push((now.as_nanos(), got));
+                }
+                for _ in 0..got {
+                    let _ = oracle.try_acquire(now, 1);
+                }
+            }
+        }
+    }
+    grants
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1
+// ---------------------------------------------------------------------------------------------
+
+/// Over any window of length t, grants ≤ capacity + floor(r·t/p).
+pub fn window_bound<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (small_config(), prop::collection::vec(step(24), 1..40));
+    check_property(&WINDOW_BOUND, 400, strategy, |(config, steps)| {
+        let s = Scenario::<L>::new(config)?;
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        let grants = replay(&s, &mut oracle, &config, &steps, 64);
+        // Every window that starts and ends on a grant.
+        for i in 0..grants.len() {
+            let mut total = 0u128;
+            for j in i..grants.len() {
+                total += u128::from(grants[j].1);
+                let t = grants[j].0 - grants[i].0;
+                let bound = u128::from(config.capacity)
+                    + u128::from(config.refill_tokens) * t / config.refill_period.as_nanos();
+                if total > bound {
+                    return Err(s.fail(
+                        format!(
+                            "at most {bound} tokens granted between t={} ns and t={} ns (capacity {} + floor({} · {t} / {}))",
+                            grants[i].0,
+                            grants[j].0,
+                            config.capacity,
+                            config.refill_tokens,
+                            config.refill_period.as_nanos()
+                        ),
+                        format!("{total} granted in that window"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A full bucket grants exactly `capacity` at one instant, in any split.
+pub fn burst_exact<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (any_config(), 0u8..=8, prop::bool::ANY);
+    check_property(
+        &BURST_EXACT,
+        200,
+        strategy,
+        |(config, eighths, one_by_one)| {
+            let b = config.capacity;
+            let s = Scenario::<L>::new(config)?;
+            let granted = if one_by_one && b <= 64 {
+                s.drain(b + 2)
+            } else {
+                // Two requests that add up to exactly the capacity.
+                let first = (u128::from(b) * u128::from(eighths) / 8) as u64;
+                let mut granted = 0;
+                for n in [first, b - first] {
+                    match s.acquire(n) {
+                        Ok(()) => granted += n,
+                        Err(_) => {
+                            return Err(s.fail(
+                                format!(
+                                    "both parts of the burst ({first} + {}) granted",
+                                    b - first
+                                ),
+                                "a part of the burst was denied",
+                            ));
+                        }
+                    }
+                }
+                granted
+            };
+            if granted != b {
+                return Err(s.fail(
+                    format!("exactly {b} tokens granted"),
+                    format!("{granted} granted"),
+                ));
+            }
+            let next = s.acquire(1);
+            if !matches!(next, Err(AcquireError::RateLimited { .. })) {
+                return Err(s.fail(
+                    "the next token denied with RateLimited: the burst is spent",
+                    outcome(&next),
+                ));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// The level at T does not depend on how often the bucket was read before T.
+pub fn path_independent<L: RateLimiter>() -> Result<(), Failure> {
+    // Part 1: 10^7 one-nanosecond steps, each reading the bucket, must add up exactly.
+    let config = config(4_000_000, 3, 10);
+    let steps: u64 = 10_000_000;
+    let s = Scenario::<L>::new(config)?;
+    s.acquire(config.capacity).ok();
+    for t in 1..=steps {
+        s.clock.set(Duration::from_nanos(t));
+        // Too large to be granted before the end: a read with no side effect.
+        let _ = s.limiter.try_acquire(config.capacity);
+    }
+    s.note(format!(
+        "t=1 ns … t={steps} ns: try_acquire({}) at every nanosecond (denied; reads the bucket)",
+        config.capacity
+    ));
+    let expected_tokens = steps * config.refill_tokens / config.refill_period.as_nanos() as u64;
+    if let Err(e) = s.acquire(expected_tokens) {
+        return Err(s.fail(
+            format!("try_acquire({expected_tokens}) granted: 3 tokens per 10 ns over 10^7 ns, read at every ns, is exactly {expected_tokens}"),
+            format!("{} — partial refills were lost or drifted", outcome(&Err(e))),
+        ));
+    }
+    let next = s.acquire(1);
+    let exact = accrual(&config, 1);
+    if next != Err(AcquireError::RateLimited { retry_after: exact }) {
+        return Err(s.fail(
+            format!(
+                "the next token denied, retry_after = {} (empty bucket, no remainder)",
+                ns(exact)
+            ),
+            outcome(&next),
+        ));
+    }
+
+    // Part 2: random ways of walking to the same instant leave the same level.
+    let strategy = (
+        small_config(),
+        prop::collection::vec(prop_oneof![Just(1u64), 1..=13u64], 1..60),
+    );
+    check_property(&PATH_INDEPENDENT, 300, strategy, |(config, hops)| {
+        let s = Scenario::<L>::new(config)?;
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        s.drain(config.capacity + 1);
+        oracle.try_acquire(Duration::ZERO, config.capacity).ok();
+        let mut t = 0u64;
+        for hop in &hops {
+            t += hop;
+            s.set(Duration::from_nanos(t));
+            // A read that takes nothing unless the bucket is full again; the oracle mirrors it.
+            let _ = s.limiter.try_acquire(config.capacity);
+            let _ = oracle.try_acquire(Duration::from_nanos(t), config.capacity);
+        }
+        s.note(format!(
+            "reads at t = {} ns (each try_acquire({}), denied unless full)",
+            hops.iter()
+                .scan(0, |acc, h| {
+                    *acc += h;
+                    Some(acc.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            config.capacity
+        ));
+        let level = oracle.available(Duration::from_nanos(t));
+        expect_level(&s, &mut oracle, level)
+    })
+}
+
+/// Checks that the limiter holds exactly `level` whole tokens (and the exact remainder).
+fn expect_level<L: RateLimiter>(
+    s: &Scenario<L>,
+    oracle: &mut Oracle,
+    level: u64,
+) -> Result<(), Failure> {
+    let now = s.now();
+    if level > 0 {
+        let got = s.acquire(level);
+        let _ = oracle.try_acquire(now, level);
+        if got.is_err() {
+            return Err(s.fail(
+                format!("try_acquire({level}) granted: the bucket holds {level} whole token(s)"),
+                outcome(&got),
+            ));
+        }
+    }
+    let expected = oracle.clone().try_acquire(now, 1);
+    let got = s.acquire(1);
+    if got != expected {
+        return Err(s.fail(
+            format!(
+                "try_acquire(1) → {} (exactly {level} whole tokens were there)",
+                outcome(&expected)
+            ),
+            outcome(&got),
+        ));
+    }
+    Ok(())
+}
+
+/// After any idle time the bucket holds exactly `capacity`.
+pub fn refill_capped<L: RateLimiter>() -> Result<(), Failure> {
+    let idle = prop_oneof![
+        Just(IdleKind::ExactFill),
+        Just(IdleKind::FillPlusOne),
+        Just(IdleKind::Times(10)),
+        Just(IdleKind::Ns(1 << 40)),
+        Just(IdleKind::Ns(1 << 63)),
+        Just(IdleKind::Ns(u64::MAX / 2 + 12_345)),
+        (1u64..1_000_000).prop_map(IdleKind::Ns),
+    ];
+    let configs = prop_oneof![
+        3 => any_config(),
+        1 => (1u64..=16, prop_oneof![Just(2u64), Just(4), Just(1 << 32), Just(u64::MAX - 1)], 1u64..=16)
+            .prop_map(|(b, r, p)| config(b, r, p)),
+    ];
+    check_property(&REFILL_CAPPED, 300, (configs, idle), |(config, idle)| {
+        let s = Scenario::<L>::new(config)?;
+        let b = config.capacity;
+        if s.acquire(b).is_err() {
+            return Err(s.fail(format!("the full bucket grants {b}"), "denied"));
+        }
+        let fill = accrual(&config, b);
+        let wait = match idle {
+            IdleKind::ExactFill => fill,
+            IdleKind::FillPlusOne => fill + Duration::from_nanos(1),
+            IdleKind::Times(k) => fill.saturating_mul(k),
+            IdleKind::Ns(n) => Duration::from_nanos(n),
+        };
+        let wait = wait.min(Duration::from_nanos(u64::MAX / 2 + 1));
+        s.set(wait);
+        s.note(format!("idle until t={}", ns(wait)));
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        oracle.try_acquire(Duration::ZERO, b).ok();
+        let level = oracle.available(wait);
+        expect_level(&s, &mut oracle, level)
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum IdleKind {
+    ExactFill,
+    FillPlusOne,
+    Times(u32),
+    Ns(u64),
+}
+
+/// A denied request succeeds after exactly `retry_after`, not 1 ns earlier.
+pub fn exact_retry_after<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (
+        prop_oneof![3 => small_config(), 1 => any_config()],
+        prop::collection::vec(step(30), 0..12),
+        0u8..=8,
+        0u8..=2,
+    );
+    check_property(
+        &EXACT_RETRY_AFTER,
+        400,
+        strategy,
+        |(config, steps, eighths, plus)| {
+            let s = Scenario::<L>::new(config)?;
+            let mut oracle = Oracle::new(config, Duration::ZERO);
+            replay(&s, &mut oracle, &config, &steps, 64);
+            // Empty the bucket so the next request must wait.
+            let now = s.now();
+            let left = oracle.available(now);
+            if left > 0 && s.acquire(left).is_ok() {
+                oracle.try_acquire(now, left).ok();
+            }
+            let n = request_size(config.capacity, eighths, plus).max(1);
+            let expected = oracle.clone().try_acquire(now, n);
+            let Err(AcquireError::RateLimited { retry_after: want }) = expected else {
+                return Ok(()); // not a denial in the model: nothing to check here
+            };
+            let got = s.acquire(n);
+            let Err(AcquireError::RateLimited { retry_after }) = got else {
+                return Err(s.fail(format!("denied, retry_after = {}", ns(want)), outcome(&got)));
+            };
+            if retry_after.is_zero() {
+                return Err(s.fail("a positive retry_after", "retry_after = 0 ns"));
+            }
+            // Retry 1 ns early: must still be denied.
+            s.set(now + retry_after - Duration::from_nanos(1));
+            let early = s.acquire(n);
+            if early.is_ok() {
+                return Err(s.fail(
+                    format!(
+                        "try_acquire({n}) at t={} denied: retry_after was {}, the exact wait is {}",
+                        ns(now + retry_after - Duration::from_nanos(1)),
+                        ns(retry_after),
+                        ns(want)
+                    ),
+                    "granted 1 ns before retry_after: retry_after is too long",
+                ));
+            }
+            s.set(now + retry_after);
+            let on_time = s.acquire(n);
+            if on_time.is_err() {
+                return Err(s.fail(
+                format!(
+                    "try_acquire({n}) at t={} granted (now + retry_after); the exact wait is {}",
+                    ns(now + retry_after),
+                    ns(want)
+                ),
+                format!("{}: retry_after was too short", outcome(&on_time)),
+            ));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Denials take nothing; requests are all or nothing.
+pub fn denial_no_side_effects<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (
+        prop_oneof![3 => small_config(), 1 => any_config()],
+        prop::collection::vec(step(30), 0..12),
+        0u8..=8,
+        0u8..=2,
+    );
+    check_property(
+        &DENIAL_NO_SIDE_EFFECTS,
+        400,
+        strategy,
+        |(config, steps, eighths, plus)| {
+            let s = Scenario::<L>::new(config)?;
+            let mut oracle = Oracle::new(config, Duration::ZERO);
+            replay(&s, &mut oracle, &config, &steps, 64);
+            let now = s.now();
+            let n = request_size(config.capacity, eighths, plus).max(1);
+            let expected = oracle.clone().try_acquire(now, n);
+            if expected.is_ok() {
+                return Ok(());
+            }
+            let first = s.acquire(n);
+            let second = s.acquire(n);
+            if first != second {
+                return Err(s.fail(
+                    "the same denial twice: a denied request takes nothing",
+                    format!("first {}, then {}", outcome(&first), outcome(&second)),
+                ));
+            }
+            // Everything that was there is still there.
+            let level = oracle.available(now);
+            expect_level(&s, &mut oracle, level)
+        },
+    )
+}
+
+/// n > capacity is ExceedsCapacity, never RateLimited, and takes nothing.
+pub fn exceeds_capacity<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (
+        any_config(),
+        prop_oneof![Just(1u64), 2..=1_000u64, Just(u64::MAX)],
+        prop::bool::ANY,
+    );
+    check_property(
+        &EXCEEDS_CAPACITY,
+        200,
+        strategy,
+        |(config, over, drained)| {
+            let b = config.capacity;
+            if b == u64::MAX {
+                return Ok(());
+            }
+            let n = b.saturating_add(over);
+            let s = Scenario::<L>::new(config)?;
+            if drained && b <= 64 {
+                s.drain(b + 1);
+            }
+            let want = Err(AcquireError::ExceedsCapacity {
+                requested: n,
+                capacity: b,
+            });
+            let got = s.acquire(n);
+            if got != want {
+                return Err(s.fail(outcome(&want), outcome(&got)));
+            }
+            let reserved = s.limiter.reserve(n).map(|r| r.ready_at());
+            s.note(format!(
+                "t={}: reserve({n}) → {}",
+                ns(s.now()),
+                match &reserved {
+                    Ok(at) => format!("ready at {}", ns(*at)),
+                    Err(e) => outcome(&Err(*e)),
+                }
+            ));
+            if reserved.map(|_| ()) != want {
+                return Err(s.fail(
+                    format!("reserve({n}) → {}", outcome(&want)),
+                    "something else",
+                ));
+            }
+            if !(drained && b <= 64) && s.acquire(b).is_err() {
+                return Err(s.fail(
+                    format!("the full bucket still grants {b}: the rejected requests took nothing"),
+                    "denied",
+                ));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Invalid configs are rejected with their error, in the documented order.
+pub fn invalid_config<L: RateLimiter>() -> Result<(), Failure> {
+    let too_large = |b: u64, p: Duration| ConfigError::TooLarge {
+        capacity: b,
+        refill_period: p,
+    };
+    let secs = Duration::from_secs;
+    let cases: Vec<(BucketConfig, Option<ConfigError>)> = vec![
+        (config(0, 1, 1), Some(ConfigError::ZeroCapacity)),
+        (config(0, 0, 0), Some(ConfigError::ZeroCapacity)),
+        (config(1, 0, 1), Some(ConfigError::ZeroRefillTokens)),
+        (config(1, 0, 0), Some(ConfigError::ZeroRefillTokens)),
+        (config(1, 1, 0), Some(ConfigError::ZeroRefillPeriod)),
+        (
+            BucketConfig::new(5, 1, Duration::from_nanos(0)),
+            Some(ConfigError::ZeroRefillPeriod),
+        ),
+        (
+            config(u64::MAX, 1, 2),
+            Some(too_large(u64::MAX, Duration::from_nanos(2))),
+        ),
+        (
+            BucketConfig::new(1 << 32, 1, secs(5)),
+            Some(too_large(1 << 32, secs(5))),
+        ),
+        (
+            BucketConfig::new(1, 1, Duration::MAX),
+            Some(too_large(1, Duration::MAX)),
+        ),
+        (
+            BucketConfig::new(1, 1, secs(600 * 365 * 24 * 3600)),
+            Some(too_large(1, secs(600 * 365 * 24 * 3600))),
+        ),
+        // The largest valid ones.
+        (config(u64::MAX, 1, 1), None),
+        (config(1, u64::MAX, u64::MAX), None),
+        (config(u64::MAX / 3, u64::MAX, 3), None),
+    ];
+    for (config, want) in cases {
+        let log = Transcript::new(format!(
+            "BucketConfig {{ capacity: {}, refill_tokens: {}, refill_period: {:?} }}",
+            config.capacity, config.refill_tokens, config.refill_period
+        ));
+        let got = L::new(config, Arc::new(ManualClock::new())).map(|_| ());
+        let got_text = match &got {
+            Ok(()) => "Ok (accepted)".to_string(),
+            Err(e) => format!("Err({e:?})"),
+        };
+        match (&want, &got) {
+            (Some(w), Err(g)) if w == g => {}
+            (None, Ok(())) => {}
+            (Some(w), _) => return Err(Failure::new(log, format!("Err({w:?}): {w}"), got_text)),
+            (None, Err(_)) => return Err(Failure::new(log, "Ok: this config is valid", got_text)),
+        }
+    }
+    Ok(())
+}
+
+/// A clock that steps backwards mints nothing and panics nowhere.
+pub fn clock_backwards<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (
+        small_config(),
+        1u64..1_000,
+        prop_oneof![Just(1u64), 1..100u64, Just(1_000), Just(u64::MAX)],
+        prop::collection::vec((0u64..40, prop::bool::ANY), 0..8),
+    );
+    check_property(
+        &CLOCK_BACKWARDS,
+        300,
+        strategy,
+        |(config, start, back, wiggles)| {
+            let start = Duration::from_nanos(start.max(1) * 1_000);
+            let s = Scenario::<L>::starting_at(config, start)?;
+            let mut oracle = Oracle::new(config, start);
+            s.drain(config.capacity + 1);
+            oracle.try_acquire(start, config.capacity).ok();
+            // Back, then wander (but never past `start`), then back to exactly `start`.
+            let behind = start.saturating_sub(Duration::from_nanos(back));
+            s.set(behind);
+            s.note(format!("clock steps back to t={}", ns(behind)));
+            let _ = s.acquire(1);
+            for (d, up) in &wiggles {
+                let t = if *up {
+                    (s.now() + Duration::from_nanos(*d)).min(start)
+                } else {
+                    s.now().saturating_sub(Duration::from_nanos(*d))
+                };
+                s.set(t);
+                let _ = s.acquire(1);
+            }
+            s.set(start);
+            let at_start = s.acquire(1);
+            if at_start.is_ok() {
+                return Err(s.fail(
+                    format!(
+                        "try_acquire(1) at t={} denied: the bucket was emptied at this very time",
+                        ns(start)
+                    ),
+                    "granted: a token was minted for time already accounted for",
+                ));
+            }
+            // And time still works afterwards.
+            let later = start + accrual(&config, 1);
+            s.set(later);
+            let level = oracle.available(later);
+            expect_level(&s, &mut oracle, level)
+        },
+    )
+}
+
+/// try_acquire(0) always succeeds and takes nothing; reserve(0) is ready at once.
+pub fn zero_request<L: RateLimiter>() -> Result<(), Failure> {
+    let strategy = (
+        prop_oneof![3 => small_config(), 1 => any_config()],
+        prop::bool::ANY,
+    );
+    check_property(&ZERO_REQUEST, 100, strategy, |(config, drained)| {
+        let s = Scenario::<L>::new(config)?;
+        s.set(Duration::from_nanos(5));
+        let mut oracle = Oracle::new(config, Duration::from_nanos(5));
+        if drained || config.capacity > 64 {
+            s.acquire(config.capacity).ok();
+            oracle.try_acquire(s.now(), config.capacity).ok();
+        }
+        let got = s.acquire(0);
+        if got.is_err() {
+            return Err(s.fail("try_acquire(0) granted", outcome(&got)));
+        }
+        let at = s.limiter.reserve(0).map(|r| r.ready_at());
+        s.note(format!("t=5 ns: reserve(0) → {at:?}"));
+        if at != Ok(s.now()) {
+            return Err(s.fail(
+                "reserve(0) ready at once (ready_at = 5 ns)",
+                format!("{at:?}"),
+            ));
+        }
+        let level = oracle.available(s.now());
+        expect_level(&s, &mut oracle, level)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2
+// ---------------------------------------------------------------------------------------------
+
+const THREADS: usize = 4;
+
+/// Threads racing on a frozen clock get exactly `capacity`, and leave an empty bucket.
+pub fn frozen_clock_exact<L: RateLimiter>() -> Result<(), Failure> {
+    const ROUNDS: u64 = 300;
+    for round in 0..ROUNDS {
+        let capacity = 24 + round % 17;
+        let config = config(capacity, 1, 1_000);
+        let manual = ManualClock::starting_at(Duration::from_nanos(1_000));
+        // Reads of the clock sometimes yield, to preempt racy code inside its window.
+        let clock = Arc::new(YieldingClock::new(manual, round, 3));
+        let limiter = L::new(config, clock).map_err(|e| {
+            Failure::new(
+                describe(&config),
+                "a full bucket",
+                format!("new() returned {e:?}"),
+            )
+        })?;
+        let sizes = [1u64, 1, 2, 3];
+        let granted: Vec<u64> = run_gated(THREADS, |i| {
+            let n = sizes[i % sizes.len()];
+            let mut got = 0;
+            for _ in 0..capacity {
+                if limiter.try_acquire(n).is_ok() {
+                    got += n;
+                }
+            }
+            got
+        });
+        let total: u64 = granted.iter().sum();
+        // What is left, taken one token at a time on this thread.
+        let mut left = 0;
+        while left <= capacity && limiter.try_acquire(1).is_ok() {
+            left += 1;
+        }
+        if total + left != capacity || total > capacity {
+            let input = format!(
+                "{}; clock frozen; round {round} of {ROUNDS}: {THREADS} threads released together, \
+                 thread i calls try_acquire({{1, 1, 2, 3}}[i]) {capacity} times each; then try_acquire(1) until denied",
+                describe(&config)
+            );
+            return Err(Failure::new(
+                input,
+                format!("granted + left = {capacity} exactly (granted ≤ {capacity})"),
+                format!(
+                    "threads were granted {total} tokens ({granted:?}), and {left} were left: {}",
+                    if total > capacity {
+                        "over-admission"
+                    } else {
+                        "tokens lost to a lost update"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// With the clock moving, concurrent grants respect the window bound.
+pub fn concurrent_window_bound<L: RateLimiter>() -> Result<(), Failure> {
+    const ROUNDS: u64 = 60;
+    for round in 0..ROUNDS {
+        let config = config(8 + round % 5, 3, 10);
+        let manual = ManualClock::starting_at(Duration::from_nanos(10));
+        let clock = Arc::new(YieldingClock::new(manual.clone(), round ^ 0xA5, 3));
+        let limiter = L::new(config, clock).map_err(|e| {
+            Failure::new(
+                describe(&config),
+                "a full bucket",
+                format!("new() returned {e:?}"),
+            )
+        })?;
+        let stop = AtomicBool::new(false);
+        let granted = AtomicU64::new(0);
+        const TICKS: u64 = 400;
+        run_gated(THREADS + 1, |i| {
+            if i == 0 {
+                // The driver: advance the clock 1–4 ns at a time, then stop the workers.
+                for k in 0..TICKS {
+                    manual.advance(Duration::from_nanos(1 + (k * 7 + round) % 4));
+                    std::thread::yield_now();
+                }
+                stop.store(true, Ordering::SeqCst);
+            } else {
+                while !stop.load(Ordering::SeqCst) {
+                    if limiter.try_acquire(1).is_ok() {
+                        granted.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        });
+        let elapsed = manual.now().as_nanos() - 10;
+        let bound = u128::from(config.capacity)
+            + u128::from(config.refill_tokens) * elapsed / config.refill_period.as_nanos();
+        let total = u128::from(granted.load(Ordering::SeqCst));
+        if total > bound {
+            return Err(Failure::new(
+                format!(
+                    "{}; round {round} of {ROUNDS}: one thread advances the clock by 1–4 ns {TICKS} times \
+                     ({elapsed} ns in all) while {THREADS} threads call try_acquire(1) in a loop",
+                    describe(&config)
+                ),
+                format!("at most {bound} tokens granted (capacity + floor(3 · {elapsed} / 10))"),
+                format!("{total} granted: over-admission"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 3
+// ---------------------------------------------------------------------------------------------
+
+/// A step of a random stage-3 scenario.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum QStep {
+    Advance(u64),
+    Acquire(u64),
+    Reserve(u64),
+    /// Drop the pending reservation at this index (modulo the count), if any.
+    Cancel(usize),
+}
+
+impl fmt::Debug for QStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QStep::Advance(d) => write!(f, "advance {d} ns"),
+            QStep::Acquire(n) => write!(f, "try_acquire({n})"),
+            QStep::Reserve(n) => write!(f, "reserve({n})"),
+            QStep::Cancel(i) => write!(f, "drop reservation #{i}"),
+        }
+    }
+}
+
+fn qsteps(capacity: u64) -> impl Strategy<Value = Vec<QStep>> {
+    let step = prop_oneof![
+        3 => prop_oneof![Just(1u64), 0..=20u64].prop_map(QStep::Advance),
+        3 => (1..=capacity).prop_map(QStep::Acquire),
+        3 => prop_oneof![Just(capacity), 1..=capacity].prop_map(QStep::Reserve),
+        2 => (0usize..8).prop_map(QStep::Cancel),
+    ];
+    prop::collection::vec(step, 1..30)
+}
+
+fn queue_config() -> impl Strategy<Value = BucketConfig> {
+    (1u64..=6, 1u64..=4, 1u64..=9).prop_map(|(b, r, p)| config(b, r, p))
+}
+
+/// Ready times are exact and in arrival order; big before small, never starved.
+pub fn fifo_order<L: RateLimiter>() -> Result<(), Failure> {
+    // The classic: a big request queued before a stream of small ones is served first.
+    {
+        let config = config(10, 1, 10);
+        let s = Scenario::<L>::new(config)?;
+        s.acquire(10).ok();
+        let big = s
+            .limiter
+            .reserve(10)
+            .map_err(|e| s.fail("reserve(10) accepted", outcome(&Err(e))))?;
+        let big_at = big.ready_at();
+        s.note(format!("t=0 ns: reserve(10) → ready at {}", ns(big_at)));
+        if big_at != Duration::from_nanos(100) {
+            return Err(s.fail("ready at 100 ns (10 tokens at 1 token / 10 ns)", ns(big_at)));
+        }
+        let mut smalls = Vec::new();
+        for k in 1..=20u64 {
+            let now = Duration::from_nanos(k * 5);
+            s.clock.set(now);
+            let small = s
+                .limiter
+                .reserve(1)
+                .map_err(|e| s.fail("reserve(1) accepted", outcome(&Err(e))))?;
+            let at = small.ready_at();
+            s.note(format!("t={}: reserve(1) → ready at {}", ns(now), ns(at)));
+            let want = Duration::from_nanos(100 + 10 * k);
+            if at != want {
+                return Err(s.fail(
+                    format!(
+                        "ready at {} — after the big request and every earlier small one",
+                        ns(want)
+                    ),
+                    format!("ready at {}", ns(at)),
+                ));
+            }
+            smalls.push(small);
+        }
+        // Everyone is served: drop the reservations once they are all ready.
+        s.clock.set(Duration::from_nanos(300));
+        drop(smalls);
+        drop(big);
+    }
+    // Random queues: every ready_at is exact and never earlier than an earlier arrival's.
+    let strategy = queue_config().prop_flat_map(|c| {
+        let reqs =
+            prop::collection::vec((prop_oneof![Just(0u64), 0..=15u64], 1..=c.capacity), 1..15);
+        (Just(c), reqs)
+    });
+    check_property(&FIFO_ORDER, 300, strategy, |(config, reqs)| {
+        let s = Scenario::<L>::new(config)?;
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        let mut held = Vec::new();
+        let mut previous = Duration::ZERO;
+        for (advance, n) in reqs {
+            let now = s.now() + Duration::from_nanos(advance);
+            s.set(now);
+            let want = oracle.reserve(now, n);
+            let r = match s.limiter.reserve(n) {
+                Ok(r) => r,
+                Err(e) => return Err(s.fail(format!("reserve({n}) accepted"), outcome(&Err(e)))),
+            };
+            let at = r.ready_at();
+            s.note(format!("t={}: reserve({n}) → ready at {}", ns(now), ns(at)));
+            if at != want || at < previous {
+                return Err(s.fail(
+                    format!(
+                        "ready at {} (after everything reserved before it)",
+                        ns(want)
+                    ),
+                    format!("ready at {}", ns(at)),
+                ));
+            }
+            previous = at;
+            held.push(r);
+        }
+        // Serve everyone: drop the reservations once they are all ready.
+        s.clock.set(previous);
+        drop(held);
+        Ok(())
+    })
+}
+
+/// try_acquire answers exactly as if reserved tokens were set aside.
+pub fn no_queue_jumping<L: RateLimiter>() -> Result<(), Failure> {
+    // The plain case first: a waiting reservation owns the next tokens.
+    {
+        let config = config(5, 1, 4);
+        let s = Scenario::<L>::new(config)?;
+        s.acquire(5).ok();
+        let r = s
+            .limiter
+            .reserve(5)
+            .map_err(|e| s.fail("reserve(5) accepted", outcome(&Err(e))))?;
+        s.note(format!(
+            "t=0 ns: reserve(5) → ready at {}",
+            ns(r.ready_at())
+        ));
+        for t in [1u64, 4, 10, 19, 20, 23] {
+            s.set(Duration::from_nanos(t));
+            let got = s.acquire(1);
+            let want = Duration::from_nanos(24 - t);
+            if got != Err(AcquireError::RateLimited { retry_after: want }) {
+                return Err(s.fail(
+                    format!(
+                        "denied, retry_after = {}: the first 5 tokens (ready at 20 ns) belong to the reservation, the next accrues at 24 ns",
+                        ns(want)
+                    ),
+                    outcome(&got),
+                ));
+            }
+        }
+        s.set(Duration::from_nanos(24));
+        let got = s.acquire(1);
+        if got.is_err() {
+            return Err(s.fail(
+                "granted at 24 ns: the first token after the reservation's five",
+                outcome(&got),
+            ));
+        }
+        drop(r);
+    }
+    check_property(
+        &NO_QUEUE_JUMPING,
+        300,
+        queue_config().prop_flat_map(|c| (Just(c), qsteps(c.capacity))),
+        |(config, steps)| run_queue_model::<L>(config, &steps, false),
+    )
+}
+
+/// Replays a stage-3 scenario against the oracle. With `cancels_only`, checks only what a
+/// cancellation changes; otherwise every try_acquire answer must match exactly.
+fn run_queue_model<L: RateLimiter>(
+    config: BucketConfig,
+    steps: &[QStep],
+    cancels_only: bool,
+) -> Result<(), Failure> {
+    let s = Scenario::<L>::new(config)?;
+    let mut oracle = Oracle::new(config, Duration::ZERO);
+    let mut pending: Vec<(L::Reservation<'_>, u64, Duration)> = Vec::new();
+    let limiter = &s.limiter;
+    let clock = s.clock.clone();
+    let mut log = s.log.borrow_mut();
+    for st in steps {
+        let now = clock.now();
+        match *st {
+            QStep::Advance(d) => clock.set(now + Duration::from_nanos(d)),
+            QStep::Acquire(n) => {
+                let want = oracle.try_acquire(now, n);
+                let got = limiter.try_acquire(n);
+                log.step(format!(
+                    "t={}: try_acquire({n}) → {}",
+                    ns(now),
+                    outcome(&got)
+                ));
+                if got != want && !(cancels_only && got.is_ok() == want.is_ok()) {
+                    return Err(Failure::new(&*log, outcome(&want), outcome(&got)));
+                }
+                if cancels_only && got != want {
+                    // Same decision, different wait: not this criterion's business.
+                    continue;
+                }
+            }
+            QStep::Reserve(n) => {
+                let want = oracle.reserve(now, n);
+                let r = match limiter.reserve(n) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return Err(Failure::new(
+                            &*log,
+                            format!("reserve({n}) accepted"),
+                            outcome(&Err(e)),
+                        ));
+                    }
+                };
+                log.step(format!(
+                    "t={}: reserve({n}) → ready at {}",
+                    ns(now),
+                    ns(r.ready_at())
+                ));
+                pending.push((r, n, want));
+            }
+            QStep::Cancel(i) => {
+                if pending.is_empty() {
+                    continue;
+                }
+                let (r, n, promised) = pending.remove(i % pending.len());
+                // A solution may bring ready_at earlier after cancellations ahead of it, never
+                // later; whether this drop is a cancellation follows its own answer.
+                let at = r.ready_at();
+                log.step(format!(
+                    "t={}: drop reservation({n}, ready at {})",
+                    ns(now),
+                    ns(at)
+                ));
+                if at > promised {
+                    return Err(Failure::new(
+                        &*log,
+                        format!(
+                            "ready_at no later than the {} promised when reserved",
+                            ns(promised)
+                        ),
+                        format!("ready_at moved later, to {}", ns(at)),
+                    ));
+                }
+                drop(r);
+                oracle.cancel(now, n, at);
+            }
+        }
+    }
+    // Serve everyone left: their holders proceed once ready, which returns nothing.
+    if let Some(last) = pending.iter().map(|(r, ..)| r.ready_at()).max() {
+        clock.set(last.max(clock.now()));
+    }
+    drop(pending);
+    Ok(())
+}
+
+/// Dropping a waiting reservation returns its tokens; dropping a ready one returns nothing.
+pub fn cancel_returns_tokens<L: RateLimiter>() -> Result<(), Failure> {
+    // Cancel before ready: the tokens come back.
+    {
+        let config = config(10, 1, 1);
+        let s = Scenario::<L>::new(config)?;
+        s.acquire(10).ok();
+        let r = s
+            .limiter
+            .reserve(4)
+            .map_err(|e| s.fail("reserve(4) accepted", outcome(&Err(e))))?;
+        s.note(format!(
+            "t=0 ns: reserve(4) → ready at {}",
+            ns(r.ready_at())
+        ));
+        s.set(Duration::from_nanos(1));
+        drop(r);
+        s.note("t=1 ns: drop the reservation (cancel)");
+        s.set(Duration::from_nanos(4));
+        let got = s.acquire(4);
+        if got.is_err() {
+            return Err(s.fail(
+                "granted: the cancelled reservation's 4 tokens were given back",
+                outcome(&got),
+            ));
+        }
+    }
+    // Drop at or after ready: nothing comes back.
+    {
+        let config = config(10, 1, 1);
+        let s = Scenario::<L>::new(config)?;
+        s.acquire(10).ok();
+        let r = s
+            .limiter
+            .reserve(4)
+            .map_err(|e| s.fail("reserve(4) accepted", outcome(&Err(e))))?;
+        s.note(format!(
+            "t=0 ns: reserve(4) → ready at {}",
+            ns(r.ready_at())
+        ));
+        s.set(Duration::from_nanos(4));
+        drop(r);
+        s.note("t=4 ns: drop the reservation (it was ready: its tokens were used)");
+        let got = s.acquire(1);
+        if got
+            != Err(AcquireError::RateLimited {
+                retry_after: Duration::from_nanos(1),
+            })
+        {
+            return Err(s.fail(
+                "denied, retry_after = 1 ns: the used reservation's tokens do not come back",
+                outcome(&got),
+            ));
+        }
+    }
+    // Random queues with cancellations.
+    check_property(
+        &CANCEL_RETURNS_TOKENS,
+        300,
+        queue_config().prop_flat_map(|c| (Just(c), qsteps(c.capacity))),
+        |(config, steps)| run_queue_model::<L>(config, &steps, true),
+    )
+}

@@ -1,0 +1,65 @@
+//! Your solution. Fill in every `todo!()`; keep the signatures.
+//!
+//! Run the suite against this file with
+//! `cargo test --features exercise --test rate_limiter` (add `stage1`, `stage2`, … to run one
+//! stage), and grade it with `cargo run --release -- grade rate-limiter`.
+//!
+//! The contract — what each method must do, exactly — is documented on the traits in
+//! `rate_limiter/mod.rs` (`cargo doc --open`, module `rate_limiter`), and the prompt is in
+//! `rate_limiter/PROMPT.md`. Add any fields, types and helpers you need.
+
+use super::{AcquireError, BucketConfig, ConfigError, RateLimiter};
+use crate::clock::Clock;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Your token bucket.
+pub struct TokenBucket {
+    // Your state goes here.
+}
+
+impl RateLimiter for TokenBucket {
+    type Reservation<'a> = Reservation<'a>;
+
+    fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let _ = clock;
+        todo!(
+            "validate {config:?} (zero capacity, zero refill_tokens, zero refill_period, \
+             capacity × period over u64::MAX ns are typed errors, checked in that order), \
+             then return a full bucket that reads time only from `clock`"
+        )
+    }
+
+    fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
+        todo!(
+            "take all {tokens} tokens now or none: 0 always succeeds, more than capacity is \
+             ExceedsCapacity, otherwise RateLimited with the exact wait (rounded up to the ns); \
+             a denial changes nothing and queued reservations keep their tokens"
+        )
+    }
+
+    fn reserve(&self, tokens: u64) -> Result<Reservation<'_>, AcquireError> {
+        todo!(
+            "set {tokens} tokens aside behind every earlier reservation (FIFO) and say when they \
+             are ready; more than capacity is ExceedsCapacity"
+        )
+    }
+}
+
+/// Your reservation: a place in the bucket's queue.
+pub struct Reservation<'a> {
+    // Your state goes here; dropping a reservation before it is ready must give its tokens back.
+    bucket: PhantomData<&'a TokenBucket>,
+}
+
+impl super::Reservation for Reservation<'_> {
+    fn ready_at(&self) -> Duration {
+        let _ = self.bucket;
+        todo!("the clock time at which this reservation's tokens exist")
+    }
+
+    fn tokens(&self) -> u64 {
+        todo!("how many tokens this reservation holds")
+    }
+}

@@ -1,0 +1,651 @@
+//! Known-wrong token buckets. Each realistic mutant is one mistake candidates really make; the
+//! rubric must reject it on the criteria named in [`catalogue`]. Hostile mutants panic, hang or
+//! abort, to prove the grader survives them.
+//!
+//! Most realistic mutants share one flawed-by-configuration bucket, [`Flawed`], whose [`Flaw`]
+//! switches on exactly one bug; the float bucket has its own type because its state differs.
+
+use super::conformance::{
+    BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
+    DENIAL_NO_SIDE_EFFECTS, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER, FROZEN_CLOCK_EXACT,
+    INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED, WINDOW_BOUND, ZERO_REQUEST,
+    suite,
+};
+use super::{AcquireError, BucketConfig, ConfigError, RateLimiter, reference};
+use crate::clock::Clock;
+use crate::grading::Mutant;
+use parking_lot::Mutex;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Every mutant of this kata.
+pub fn catalogue() -> Vec<Mutant> {
+    fn realistic(
+        name: &'static str,
+        bug: &'static str,
+        must_fail: &'static [&'static str],
+        suite: fn() -> Vec<crate::grading::Check>,
+    ) -> Mutant {
+        Mutant {
+            name,
+            bug,
+            must_fail,
+            hostile: false,
+            suite,
+        }
+    }
+    fn hostile(
+        name: &'static str,
+        bug: &'static str,
+        suite: fn() -> Vec<crate::grading::Check>,
+    ) -> Mutant {
+        Mutant {
+            name,
+            bug,
+            must_fail: &[],
+            hostile: true,
+            suite,
+        }
+    }
+    vec![
+        realistic(
+            "uncapped-refill",
+            "refill is not capped at capacity: a long idle period banks an unlimited burst",
+            &[REFILL_CAPPED.id],
+            suite::<Flawed<UncappedRefill>>,
+        ),
+        realistic(
+            "burst-off-by-one",
+            "the admission test allows one token of tolerance too many, so a full bucket grants capacity + 1",
+            &[BURST_EXACT.id, WINDOW_BOUND.id],
+            suite::<Flawed<BurstOffByOne>>,
+        ),
+        realistic(
+            "remainder-dropped",
+            "partial refills are truncated to whole tokens and `last = now` throws the fraction away",
+            &[PATH_INDEPENDENT.id, EXACT_RETRY_AFTER.id],
+            suite::<Flawed<RemainderDropped>>,
+        ),
+        realistic(
+            "lump-refill",
+            "refill adds a whole period's tokens at the end of each period instead of one token every period / rate",
+            &[WINDOW_BOUND.id],
+            suite::<Flawed<LumpRefill>>,
+        ),
+        realistic(
+            "load-check-store-race",
+            "reads the state under one lock, decides, and writes it back under another: two threads can spend the same token",
+            &[FROZEN_CLOCK_EXACT.id, CONCURRENT_WINDOW_BOUND.id],
+            suite::<Flawed<LoadCheckStore>>,
+        ),
+        realistic(
+            "exceeds-as-retry",
+            "a request larger than the capacity is told to retry later instead of being rejected for good",
+            &[EXCEEDS_CAPACITY.id],
+            suite::<Flawed<ExceedsAsRetry>>,
+        ),
+        realistic(
+            "consume-on-denial",
+            "a denied request still takes the tokens that were there (partial consumption)",
+            &[DENIAL_NO_SIDE_EFFECTS.id],
+            suite::<Flawed<ConsumeOnDenial>>,
+        ),
+        realistic(
+            "float-tokens",
+            "tokens are an f64: refills drift over many small steps and large buckets lose whole tokens",
+            &[BURST_EXACT.id, PATH_INDEPENDENT.id],
+            suite::<FloatBucket>,
+        ),
+        realistic(
+            "retry-rounded-down",
+            "retry_after is rounded down, so retrying on time is still denied",
+            &[EXACT_RETRY_AFTER.id],
+            suite::<Flawed<RetryRoundedDown>>,
+        ),
+        realistic(
+            "unchecked-clock-subtraction",
+            "computes now - last without checking that the clock moved forwards (wraps or panics) and sets last = now",
+            &[CLOCK_BACKWARDS.id],
+            suite::<Flawed<UncheckedClock>>,
+        ),
+        realistic(
+            "refill-overflow",
+            "computes elapsed × rate in u64, which overflows after a long idle period",
+            &[REFILL_CAPPED.id],
+            suite::<Flawed<RefillOverflow>>,
+        ),
+        realistic(
+            "zero-costs-one",
+            "a request for 0 tokens is charged as 1, so it fails on an empty bucket",
+            &[ZERO_REQUEST.id],
+            suite::<Flawed<ZeroCostsOne>>,
+        ),
+        realistic(
+            "no-config-validation",
+            "accepts any configuration, including zero capacity, rate and period",
+            &[INVALID_CONFIG.id],
+            suite::<Flawed<NoValidation>>,
+        ),
+        realistic(
+            "retrying-waiter",
+            "a reservation does not set its tokens aside; it just computes when they would be there, so small requests jump ahead of it",
+            &[FIFO_ORDER.id, NO_QUEUE_JUMPING.id],
+            suite::<Flawed<RetryingWaiter>>,
+        ),
+        realistic(
+            "cancel-keeps-tokens",
+            "dropping a waiting reservation does not give its tokens back",
+            &[CANCEL_RETURNS_TOKENS.id],
+            suite::<Flawed<CancelKeepsTokens>>,
+        ),
+        realistic(
+            "cancel-always-refunds",
+            "dropping a reservation gives its tokens back even after they were used, minting tokens",
+            &[CANCEL_RETURNS_TOKENS.id],
+            suite::<Flawed<CancelAlwaysRefunds>>,
+        ),
+        hostile("panics", "panics in every method", suite::<Hostile<Panics>>),
+        hostile(
+            "deadlocks",
+            "takes a lock it already holds, in every method",
+            suite::<Hostile<Deadlocks>>,
+        ),
+        hostile(
+            "spins-forever",
+            "loops forever in every method",
+            suite::<Hostile<SpinsForever>>,
+        ),
+        hostile(
+            "aborts",
+            "aborts the whole process in every method",
+            suite::<Hostile<Aborts>>,
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The configurable flawed bucket
+// ---------------------------------------------------------------------------------------------
+
+/// One bug, switched on by overriding one constant.
+pub trait Flaw: Send + Sync + 'static {
+    /// Never cap the level at capacity.
+    const NO_CAP: bool = false;
+    /// Admit when one token short (GCRA tolerance of b·T instead of (b−1)·T).
+    const EXTRA_TOKEN: bool = false;
+    /// Throw away the fraction of a token accrued at each refill.
+    const DROP_REMAINDER: bool = false;
+    /// Add `refill_tokens` only when a whole period has passed.
+    const LUMP_REFILL: bool = false;
+    /// Read state, release the lock, read the clock, then write state back.
+    const SPLIT_LOCK: bool = false;
+    /// Answer `n > capacity` with a wait.
+    const EXCEEDS_AS_RETRY: bool = false;
+    /// Take what is there on a denial.
+    const CONSUME_ON_DENIAL: bool = false;
+    /// Round `retry_after` down.
+    const ROUND_DOWN: bool = false;
+    /// `now - last` unchecked, and `last = now` even backwards.
+    const UNCHECKED_CLOCK: bool = false;
+    /// `elapsed * rate` in u64.
+    const OVERFLOWING_REFILL: bool = false;
+    /// Charge 0-token requests as 1.
+    const ZERO_COSTS_ONE: bool = false;
+    /// Accept any config.
+    const NO_VALIDATION: bool = false;
+    /// Reservations do not set tokens aside.
+    const RETRYING_WAITER: bool = false;
+    /// Dropping a waiting reservation keeps its tokens.
+    const CANCEL_KEEPS: bool = false;
+    /// Dropping any reservation refunds it.
+    const CANCEL_ALWAYS_REFUNDS: bool = false;
+}
+
+macro_rules! flaws {
+    ($($name:ident => $knob:ident),+ $(,)?) => {$(
+        #[doc = concat!("Switches on `", stringify!($knob), "`.")]
+        pub struct $name;
+        impl Flaw for $name {
+            const $knob: bool = true;
+        }
+    )+};
+}
+
+flaws! {
+    UncappedRefill => NO_CAP,
+    BurstOffByOne => EXTRA_TOKEN,
+    RemainderDropped => DROP_REMAINDER,
+    LumpRefill => LUMP_REFILL,
+    LoadCheckStore => SPLIT_LOCK,
+    ExceedsAsRetry => EXCEEDS_AS_RETRY,
+    ConsumeOnDenial => CONSUME_ON_DENIAL,
+    RetryRoundedDown => ROUND_DOWN,
+    UncheckedClock => UNCHECKED_CLOCK,
+    RefillOverflow => OVERFLOWING_REFILL,
+    ZeroCostsOne => ZERO_COSTS_ONE,
+    NoValidation => NO_VALIDATION,
+    RetryingWaiter => RETRYING_WAITER,
+    CancelKeepsTokens => CANCEL_KEEPS,
+    CancelAlwaysRefunds => CANCEL_ALWAYS_REFUNDS,
+}
+
+/// A token bucket that counts whole tokens plus the fraction accrued toward the next one, with
+/// one [`Flaw`] switched on.
+pub struct Flawed<F> {
+    clock: Arc<dyn Clock>,
+    capacity: u64,
+    rate: u64,
+    period_ns: u64,
+    state: Mutex<Tally>,
+    flaw: PhantomData<F>,
+}
+
+#[derive(Clone, Copy)]
+struct Tally {
+    /// Whole tokens; negative while reservations are owed.
+    tokens: i128,
+    /// Sub-token progress toward the next token, in 1/period_ns units (< period_ns).
+    partial: u128,
+    /// Last clock reading accounted for, ns.
+    last: u64,
+}
+
+impl<F: Flaw> Flawed<F> {
+    fn now(&self) -> u64 {
+        u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn refill(&self, t: &mut Tally, now: u64) {
+        let elapsed = if F::UNCHECKED_CLOCK {
+            // The bug: no check that the clock moved forwards.
+            let e = now.wrapping_sub(t.last);
+            t.last = now;
+            e
+        } else {
+            let e = now.saturating_sub(t.last);
+            t.last = t.last.max(now);
+            e
+        };
+        if F::LUMP_REFILL {
+            let periods = elapsed / self.period_ns;
+            // Only whole periods count; the clock position of the rest is kept.
+            t.last = t.last - elapsed + periods * self.period_ns;
+            t.tokens += i128::from(periods) * i128::from(self.rate);
+        } else {
+            let gained = if F::OVERFLOWING_REFILL {
+                u128::from(elapsed.wrapping_mul(self.rate))
+            } else {
+                u128::from(elapsed) * u128::from(self.rate)
+            };
+            let grains = t.partial.saturating_add(gained);
+            let whole = grains / u128::from(self.period_ns);
+            t.tokens = t
+                .tokens
+                .saturating_add(i128::try_from(whole).unwrap_or(i128::MAX));
+            t.partial = if F::DROP_REMAINDER {
+                0
+            } else {
+                grains % u128::from(self.period_ns)
+            };
+        }
+        if !F::NO_CAP && t.tokens >= i128::from(self.capacity) {
+            t.tokens = i128::from(self.capacity);
+            t.partial = 0;
+        }
+    }
+
+    /// ns until the level rises by `deficit` whole tokens (minus the partial already there).
+    fn wait(&self, t: &Tally, deficit: i128) -> u64 {
+        let grains = u128::try_from(deficit).unwrap_or(0) * u128::from(self.period_ns);
+        let grains = grains.saturating_sub(t.partial);
+        let rate = u128::from(self.rate);
+        let ns = if F::ROUND_DOWN {
+            grains / rate
+        } else {
+            grains.div_ceil(rate)
+        };
+        u64::try_from(ns).unwrap_or(u64::MAX)
+    }
+
+    /// Runs `f` on the refilled state, under one lock (or, with SPLIT_LOCK, racily).
+    fn with_state<T>(&self, f: impl FnOnce(&mut Tally, u64) -> T) -> T {
+        if F::SPLIT_LOCK {
+            let mut copy = *self.state.lock();
+            let now = self.now();
+            self.refill(&mut copy, now);
+            let out = f(&mut copy, now);
+            *self.state.lock() = copy;
+            out
+        } else {
+            let now = self.now();
+            let mut t = self.state.lock();
+            self.refill(&mut t, now);
+            f(&mut t, now)
+        }
+    }
+}
+
+impl<F: Flaw> RateLimiter for Flawed<F> {
+    type Reservation<'a> = FlawedReservation<'a, F>;
+
+    fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let period_ns = u64::try_from(config.refill_period.as_nanos()).unwrap_or(u64::MAX);
+        if !F::NO_VALIDATION {
+            if config.capacity == 0 {
+                return Err(ConfigError::ZeroCapacity);
+            }
+            if config.refill_tokens == 0 {
+                return Err(ConfigError::ZeroRefillTokens);
+            }
+            if period_ns == 0 {
+                return Err(ConfigError::ZeroRefillPeriod);
+            }
+            if config.refill_period.as_nanos() > u128::from(u64::MAX)
+                || config.capacity.checked_mul(period_ns).is_none()
+            {
+                return Err(ConfigError::TooLarge {
+                    capacity: config.capacity,
+                    refill_period: config.refill_period,
+                });
+            }
+        }
+        let last = u64::try_from(clock.now().as_nanos()).unwrap_or(u64::MAX);
+        Ok(Self {
+            clock,
+            capacity: config.capacity,
+            rate: config.refill_tokens.max(1),
+            period_ns: period_ns.max(1),
+            state: Mutex::new(Tally {
+                tokens: i128::from(config.capacity),
+                partial: 0,
+                last,
+            }),
+            flaw: PhantomData,
+        })
+    }
+
+    fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
+        if tokens > self.capacity && !F::EXCEEDS_AS_RETRY {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.capacity,
+            });
+        }
+        let tokens = if F::ZERO_COSTS_ONE {
+            tokens.max(1)
+        } else {
+            tokens
+        };
+        if tokens == 0 {
+            return Ok(());
+        }
+        let want = i128::from(tokens);
+        self.with_state(|t, now| {
+            let allowance = if F::EXTRA_TOKEN {
+                t.tokens + 1
+            } else {
+                t.tokens
+            };
+            if allowance >= want {
+                t.tokens -= want;
+                return Ok(());
+            }
+            let deficit = want - t.tokens;
+            let wait = self.wait(t, deficit) + t.last.saturating_sub(now);
+            if F::CONSUME_ON_DENIAL && t.tokens > 0 {
+                t.tokens = 0;
+            }
+            Err(AcquireError::RateLimited {
+                retry_after: Duration::from_nanos(wait),
+            })
+        })
+    }
+
+    fn reserve(&self, tokens: u64) -> Result<FlawedReservation<'_, F>, AcquireError> {
+        if tokens > self.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.capacity,
+            });
+        }
+        let ready_at = self.with_state(|t, now| {
+            if tokens == 0 {
+                return now;
+            }
+            let after = t.tokens - i128::from(tokens);
+            if !F::RETRYING_WAITER {
+                t.tokens = after;
+            }
+            if after >= 0 {
+                now
+            } else {
+                t.last.saturating_add(self.wait(t, -after))
+            }
+        });
+        Ok(FlawedReservation {
+            bucket: self,
+            tokens,
+            ready_at: Duration::from_nanos(ready_at),
+        })
+    }
+}
+
+/// A reservation in a [`Flawed`] bucket.
+pub struct FlawedReservation<'a, F: Flaw> {
+    bucket: &'a Flawed<F>,
+    tokens: u64,
+    ready_at: Duration,
+}
+
+impl<F: Flaw> super::Reservation for FlawedReservation<'_, F> {
+    fn ready_at(&self) -> Duration {
+        self.ready_at
+    }
+    fn tokens(&self) -> u64 {
+        self.tokens
+    }
+}
+
+impl<F: Flaw> Drop for FlawedReservation<'_, F> {
+    fn drop(&mut self) {
+        if F::CANCEL_KEEPS || F::RETRYING_WAITER {
+            return;
+        }
+        let b = self.bucket;
+        let (ready_at, tokens) = (self.ready_at, self.tokens);
+        b.with_state(|t, now| {
+            if F::CANCEL_ALWAYS_REFUNDS || Duration::from_nanos(now) < ready_at {
+                t.tokens += i128::from(tokens);
+                if t.tokens >= i128::from(b.capacity) {
+                    t.tokens = i128::from(b.capacity);
+                    t.partial = 0;
+                }
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Floating-point tokens
+// ---------------------------------------------------------------------------------------------
+
+/// Tokens as `f64`, refilled by `elapsed × rate_per_ns`: drifts, and loses whole tokens above 2^53.
+pub struct FloatBucket {
+    clock: Arc<dyn Clock>,
+    capacity: u64,
+    per_ns: f64,
+    state: Mutex<(f64, u64)>,
+}
+
+impl FloatBucket {
+    fn refilled(&self) -> parking_lot::MutexGuard<'_, (f64, u64)> {
+        let now = u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX);
+        let mut s = self.state.lock();
+        let elapsed = now.saturating_sub(s.1) as f64;
+        s.0 = (s.0 + elapsed * self.per_ns).min(self.capacity as f64);
+        s.1 = s.1.max(now);
+        s
+    }
+
+    fn wait(&self, missing: f64) -> Duration {
+        Duration::from_nanos((missing / self.per_ns).ceil() as u64)
+    }
+}
+
+impl RateLimiter for FloatBucket {
+    type Reservation<'a> = FloatReservation<'a>;
+
+    fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        // Validation is right; the arithmetic is not.
+        let probe = reference::TokenBucket::new(config, clock.clone())?;
+        drop(probe);
+        Ok(Self {
+            capacity: config.capacity,
+            per_ns: config.refill_tokens as f64 / config.refill_period.as_nanos() as f64,
+            state: Mutex::new((
+                config.capacity as f64,
+                u64::try_from(clock.now().as_nanos()).unwrap_or(u64::MAX),
+            )),
+            clock,
+        })
+    }
+
+    fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
+        if tokens > self.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.capacity,
+            });
+        }
+        let mut s = self.refilled();
+        let want = tokens as f64;
+        if s.0 >= want {
+            s.0 -= want;
+            Ok(())
+        } else {
+            Err(AcquireError::RateLimited {
+                retry_after: self.wait(want - s.0),
+            })
+        }
+    }
+
+    fn reserve(&self, tokens: u64) -> Result<FloatReservation<'_>, AcquireError> {
+        if tokens > self.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.capacity,
+            });
+        }
+        let mut s = self.refilled();
+        s.0 -= tokens as f64;
+        let wait = if s.0 >= 0.0 {
+            Duration::ZERO
+        } else {
+            self.wait(-s.0)
+        };
+        Ok(FloatReservation {
+            bucket: self,
+            tokens,
+            ready_at: Duration::from_nanos(s.1) + wait,
+        })
+    }
+}
+
+/// A reservation in a [`FloatBucket`].
+pub struct FloatReservation<'a> {
+    bucket: &'a FloatBucket,
+    tokens: u64,
+    ready_at: Duration,
+}
+
+impl super::Reservation for FloatReservation<'_> {
+    fn ready_at(&self) -> Duration {
+        self.ready_at
+    }
+    fn tokens(&self) -> u64 {
+        self.tokens
+    }
+}
+
+impl Drop for FloatReservation<'_> {
+    fn drop(&mut self) {
+        let mut s = self.bucket.refilled();
+        if Duration::from_nanos(s.1) < self.ready_at {
+            s.0 = (s.0 + self.tokens as f64).min(self.bucket.capacity as f64);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile mutants
+// ---------------------------------------------------------------------------------------------
+
+/// How a hostile mutant misbehaves.
+pub trait Misbehaviour: Send + Sync + 'static {
+    /// Called at the start of every method; never returns normally.
+    fn act() -> !;
+}
+
+/// Panics.
+pub struct Panics;
+impl Misbehaviour for Panics {
+    fn act() -> ! {
+        panic!("hostile mutant: this method always panics")
+    }
+}
+
+/// Deadlocks on a lock it already holds.
+pub struct Deadlocks;
+impl Misbehaviour for Deadlocks {
+    fn act() -> ! {
+        let lock = Mutex::new(());
+        let _held = lock.lock();
+        let _again = lock.lock();
+        unreachable!("a parking_lot mutex is not reentrant")
+    }
+}
+
+/// Spins forever.
+pub struct SpinsForever;
+impl Misbehaviour for SpinsForever {
+    fn act() -> ! {
+        let mut n = 0u64;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Aborts the process.
+pub struct Aborts;
+impl Misbehaviour for Aborts {
+    fn act() -> ! {
+        std::process::abort()
+    }
+}
+
+/// A limiter whose every method misbehaves as `M` says.
+pub struct Hostile<M> {
+    inner: reference::TokenBucket,
+    misbehaviour: PhantomData<M>,
+}
+
+impl<M: Misbehaviour> RateLimiter for Hostile<M> {
+    type Reservation<'a> = reference::Reservation<'a>;
+
+    fn new(_: BucketConfig, _: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        M::act()
+    }
+
+    fn try_acquire(&self, _: u64) -> Result<(), AcquireError> {
+        let _ = &self.inner;
+        let _ = self.misbehaviour;
+        M::act()
+    }
+
+    fn reserve(&self, _: u64) -> Result<reference::Reservation<'_>, AcquireError> {
+        M::act()
+    }
+}

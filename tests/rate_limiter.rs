@@ -1,0 +1,29 @@
+//! The token-bucket rubric, one `#[test]` per criterion.
+//!
+//! Runs against the reference by default; against your `exercise.rs` with
+//! `cargo test --features exercise --test rate_limiter` (add `stage1` to run one stage).
+
+#[cfg(not(feature = "exercise"))]
+use lld_katas::rate_limiter::reference::TokenBucket as Solution;
+
+#[cfg(feature = "exercise")]
+use lld_katas::rate_limiter::exercise::TokenBucket as Solution;
+
+lld_katas::conformance_tests! {
+    suite: lld_katas::rate_limiter::conformance::suite::<Solution>,
+    stage1_window_bound => "rate-limiter/stage1/window-bound",
+    stage1_burst_exact => "rate-limiter/stage1/burst-exact",
+    stage1_path_independent => "rate-limiter/stage1/path-independent",
+    stage1_refill_capped => "rate-limiter/stage1/refill-capped",
+    stage1_exact_retry_after => "rate-limiter/stage1/exact-retry-after",
+    stage1_denial_no_side_effects => "rate-limiter/stage1/denial-no-side-effects",
+    stage1_exceeds_capacity => "rate-limiter/stage1/exceeds-capacity",
+    stage1_invalid_config => "rate-limiter/stage1/invalid-config",
+    stage1_clock_backwards => "rate-limiter/stage1/clock-backwards",
+    stage1_zero_request => "rate-limiter/stage1/zero-request",
+    stage2_frozen_clock_exact => "rate-limiter/stage2/frozen-clock-exact",
+    stage2_concurrent_window_bound => "rate-limiter/stage2/concurrent-window-bound",
+    stage3_fifo_order => "rate-limiter/stage3/fifo-order",
+    stage3_no_queue_jumping => "rate-limiter/stage3/no-queue-jumping",
+    stage3_cancel_returns_tokens => "rate-limiter/stage3/cancel-returns-tokens",
+}
