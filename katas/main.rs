@@ -66,6 +66,16 @@ enum Command {
         /// Kata id (see `kata list`).
         kata: String,
     },
+    /// Run a kata's analysis tool (e.g. `kata analyze snake-ladder --board FILE`).
+    ///
+    /// Arguments after the kata id belong to the kata's tool: `kata analyze <kata> --help`.
+    Analyze {
+        /// Kata id (see `kata list`).
+        kata: String,
+        /// Arguments for the kata's tool.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Internal: run one criterion and report its verdict to the parent `kata grade`.
     #[command(name = "__run-criterion", hide = true)]
     RunCriterion {
@@ -130,6 +140,28 @@ fn run(command: Command) -> Result<ExitCode, Usage> {
             timeout_secs,
             jobs,
         ),
+        Command::Analyze { kata, args } => {
+            let kata = find_kata(&kata)?;
+            match kata.analyze {
+                Some(tool) => Ok(tool(&args)),
+                None => {
+                    let with: Vec<_> = lld_katas::katas()
+                        .into_iter()
+                        .filter(|k| k.analyze.is_some())
+                        .map(|k| k.id)
+                        .collect();
+                    Err(Usage(format!(
+                        "kata '{}' has no analysis tool (katas with one: {})",
+                        kata.id,
+                        if with.is_empty() {
+                            "none".to_string()
+                        } else {
+                            with.join(", ")
+                        }
+                    )))
+                }
+            }
+        }
         Command::RunCriterion {
             kata,
             implementation,

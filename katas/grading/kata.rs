@@ -26,6 +26,9 @@ pub struct Kata {
     pub exercise: fn() -> Vec<Check>,
     /// Known-wrong implementations the rubric must reject.
     pub mutants: fn() -> Vec<Mutant>,
+    /// The kata's own analysis tool, run by `kata analyze <kata> [ARGS…]`, if it has one. It
+    /// parses its own arguments (everything after the kata id) and prints its own output.
+    pub analyze: Option<fn(&[String]) -> std::process::ExitCode>,
 }
 
 /// A known-wrong implementation, and the criteria that must catch it.

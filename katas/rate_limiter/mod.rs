@@ -202,6 +202,7 @@ pub fn kata() -> Kata {
         reference: reference_suite,
         exercise: exercise_suite,
         mutants: mutants::catalogue,
+        analyze: None,
     }
 }
 

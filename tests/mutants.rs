@@ -1,0 +1,114 @@
+//! The rubric's own tests: it accepts the reference, reports the stub as not implemented, and
+//! rejects every realistic mutant on the criteria named for it — twenty runs in a row.
+//!
+//! These run for every registered kata; adding a kata adds nothing here.
+//! Hostile mutants (panic, deadlock, spin, abort) are graded through the real binary in
+//! `tests/cli.rs`, where a process boundary contains them.
+
+use lld_katas::grading::{self, Check, Kata, Status, run_with_watchdog, test_timeout};
+use std::thread;
+
+/// How many times each (mutant, criterion) pair must be caught in a row.
+const RUNS: usize = 20;
+
+fn katas() -> Vec<Kata> {
+    lld_katas::katas()
+}
+
+/// Runs `jobs` on two threads (the suite runs on 2-core machines).
+fn parallel<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
+    let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
+    let results = std::sync::Mutex::new(Vec::new());
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let Some((i, job)) = jobs.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let r = job();
+                    results.lock().unwrap().push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[test]
+fn every_kata_is_consistent() {
+    for kata in katas() {
+        let problems = grading::audit(&kata);
+        assert!(problems.is_empty(), "{}: {problems:#?}", kata.id);
+    }
+}
+
+#[test]
+fn the_reference_passes_every_criterion() {
+    for kata in katas() {
+        for check in (kata.reference)() {
+            let v = run_with_watchdog(&check, test_timeout());
+            assert_eq!(v.status, Status::Pass, "{}", v.explain(check.criterion));
+        }
+    }
+}
+
+#[test]
+fn the_stub_is_not_implemented_on_every_criterion() {
+    for kata in katas() {
+        for check in (kata.exercise)() {
+            let v = run_with_watchdog(&check, test_timeout());
+            assert_eq!(
+                v.status,
+                Status::NotImplemented,
+                "the untouched stub should read not_implemented:\n{}",
+                v.explain(check.criterion)
+            );
+        }
+    }
+}
+
+#[test]
+fn every_realistic_mutant_fails_its_named_criteria_every_time() {
+    let mut jobs: Vec<Box<dyn FnOnce() -> Result<(), String> + Send>> = Vec::new();
+    for kata in katas() {
+        for mutant in (kata.mutants)().into_iter().filter(|m| !m.hostile) {
+            let suite: Vec<Check> = (mutant.suite)();
+            for id in mutant.must_fail {
+                let check = *suite
+                    .iter()
+                    .find(|c| c.criterion.id == *id)
+                    .unwrap_or_else(|| {
+                        panic!("mutant {} names unknown criterion {id}", mutant.name)
+                    });
+                let name = mutant.name;
+                jobs.push(Box::new(move || {
+                    for run in 1..=RUNS {
+                        let v = run_with_watchdog(&check, test_timeout());
+                        if !matches!(v.status, Status::Fail | Status::Crash) {
+                            return Err(format!(
+                                "mutant `{name}` got `{}` on {id} in run {run} of {RUNS}",
+                                v.status
+                            ));
+                        }
+                        let explained = v.explain(check.criterion);
+                        if !explained.contains(check.criterion.property) {
+                            return Err(format!(
+                                "the failure of {id} for `{name}` does not state the property:\n{explained}"
+                            ));
+                        }
+                    }
+                    Ok(())
+                }));
+            }
+        }
+    }
+    let misses: Vec<String> = parallel(jobs).into_iter().filter_map(Result::err).collect();
+    assert!(
+        misses.is_empty(),
+        "mutants not caught:\n{}",
+        misses.join("\n")
+    );
+}
