@@ -24,6 +24,7 @@
 //!   hint.
 
 mod criterion;
+pub mod hostile;
 pub mod isolate;
 mod kata;
 mod property;

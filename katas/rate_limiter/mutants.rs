@@ -14,6 +14,7 @@ use super::conformance::{
 use super::{AcquireError, BucketConfig, ConfigError, RateLimiter, reference};
 use crate::clock::Clock;
 use crate::grading::Mutant;
+use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -580,51 +581,6 @@ impl Drop for FloatReservation<'_> {
 // ---------------------------------------------------------------------------------------------
 // Hostile mutants
 // ---------------------------------------------------------------------------------------------
-
-/// How a hostile mutant misbehaves.
-pub trait Misbehaviour: Send + Sync + 'static {
-    /// Called at the start of every method; never returns normally.
-    fn act() -> !;
-}
-
-/// Panics.
-pub struct Panics;
-impl Misbehaviour for Panics {
-    fn act() -> ! {
-        panic!("hostile mutant: this method always panics")
-    }
-}
-
-/// Deadlocks on a lock it already holds.
-pub struct Deadlocks;
-impl Misbehaviour for Deadlocks {
-    fn act() -> ! {
-        let lock = Mutex::new(());
-        let _held = lock.lock();
-        let _again = lock.lock();
-        unreachable!("a parking_lot mutex is not reentrant")
-    }
-}
-
-/// Spins forever.
-pub struct SpinsForever;
-impl Misbehaviour for SpinsForever {
-    fn act() -> ! {
-        let mut n = 0u64;
-        loop {
-            n = std::hint::black_box(n.wrapping_add(1));
-            std::hint::spin_loop();
-        }
-    }
-}
-
-/// Aborts the process.
-pub struct Aborts;
-impl Misbehaviour for Aborts {
-    fn act() -> ! {
-        std::process::abort()
-    }
-}
 
 /// A limiter whose every method misbehaves as `M` says.
 pub struct Hostile<M> {
