@@ -642,17 +642,11 @@ pub fn path_independent<L: RateLimiter>() -> Result<(), Failure> {
             format!("{} — partial refills were lost or drifted", outcome(&Err(e))),
         ));
     }
-    let next = s.acquire(1);
-    let exact = accrual(&config, 1);
-    if next != Err(AcquireError::RateLimited { retry_after: exact }) {
-        return Err(s.fail(
-            format!(
-                "the next token denied, retry_after = {} (empty bucket, no remainder)",
-                ns(exact)
-            ),
-            outcome(&next),
-        ));
-    }
+    let mut oracle = Oracle::new(config, Duration::ZERO);
+    oracle.try_acquire(Duration::ZERO, config.capacity).ok();
+    let at = Duration::from_nanos(steps);
+    oracle.try_acquire(at, expected_tokens).ok();
+    expect_level(&s, &mut oracle, 0, true)?;
 
     // Part 2: random ways of walking to the same instant leave the same level.
     let strategy = (
@@ -690,14 +684,15 @@ pub fn path_independent<L: RateLimiter>() -> Result<(), Failure> {
 
 /// Checks that the limiter holds exactly `level` whole tokens.
 ///
-/// With `exact_wait`, the next token's `retry_after` must also match the oracle (this tests the
-/// fraction of a token held); without it only the whole-token level is checked, so that a
-/// rounding bug is charged to its own criterion and not to every criterion that probes levels.
+/// With `exact_fraction`, it also checks the fraction of a token held, by behaviour: the next
+/// token must be denied 1 ns before the oracle says it exists and granted when it does (this
+/// moves the clock). Without it only the whole-token level is checked, so that a bug elsewhere
+/// is charged to its own criterion and not to every criterion that probes levels.
 fn expect_level<L: RateLimiter>(
     s: &Scenario<L>,
     oracle: &mut Oracle,
     level: u64,
-    exact_wait: bool,
+    exact_fraction: bool,
 ) -> Result<(), Failure> {
     let now = s.now();
     if level > 0 {
@@ -712,21 +707,43 @@ fn expect_level<L: RateLimiter>(
     }
     let expected = oracle.clone().try_acquire(now, 1);
     let got = s.acquire(1);
-    let same = if exact_wait {
-        got == expected
-    } else {
-        got.is_ok() == expected.is_ok() && !matches!(got, Err(AcquireError::ExceedsCapacity { .. }))
-    };
+    let same = got.is_ok() == expected.is_ok()
+        && !matches!(got, Err(AcquireError::ExceedsCapacity { .. }));
     if !same {
-        let want = match (&expected, exact_wait) {
-            (Ok(()), _) => "granted".to_string(),
-            (Err(_), true) => outcome(&expected),
-            (Err(_), false) => "denied (RateLimited)".to_string(),
+        let want = if expected.is_ok() {
+            "granted"
+        } else {
+            "denied (RateLimited)"
         };
         return Err(s.fail(
             format!("try_acquire(1) → {want}: exactly {level} whole token(s) were there"),
             outcome(&got),
         ));
+    }
+    if let (true, Err(AcquireError::RateLimited { retry_after })) = (exact_fraction, expected) {
+        let next = now + retry_after;
+        let before = next - Duration::from_nanos(1);
+        s.set(before);
+        let early = s.acquire(1);
+        s.set(next);
+        let on_time = s.acquire(1);
+        if early.is_ok() || on_time.is_err() {
+            return Err(s.fail(
+                format!(
+                    "the next token exists from t={} on: denied at t={}, granted at t={}",
+                    ns(next),
+                    ns(before),
+                    ns(next)
+                ),
+                format!(
+                    "{} at t={}, {} at t={}: the fraction of a token held is wrong",
+                    outcome(&early),
+                    ns(before),
+                    outcome(&on_time),
+                    ns(next)
+                ),
+            ));
+        }
     }
     Ok(())
 }
