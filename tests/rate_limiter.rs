@@ -4,13 +4,15 @@
 //! `cargo test --features exercise --test rate_limiter` (add `stage1` to run one stage).
 
 #[cfg(not(feature = "exercise"))]
-use lld_katas::rate_limiter::reference::TokenBucket as Solution;
+use lld_katas::rate_limiter::reference::{KeyedTokenBucket, TokenBucket as Solution};
 
 #[cfg(feature = "exercise")]
-use lld_katas::rate_limiter::exercise::TokenBucket as Solution;
+use lld_katas::rate_limiter::exercise::{KeyedTokenBucket, TokenBucket as Solution};
+
+type Keyed = KeyedTokenBucket<u32>;
 
 lld_katas::conformance_tests! {
-    suite: lld_katas::rate_limiter::conformance::suite::<Solution>,
+    suite: lld_katas::rate_limiter::conformance::suite::<Solution, Keyed>,
     stage1_window_bound => "rate-limiter/stage1/window-bound",
     stage1_burst_exact => "rate-limiter/stage1/burst-exact",
     stage1_path_independent => "rate-limiter/stage1/path-independent",
@@ -26,4 +28,7 @@ lld_katas::conformance_tests! {
     stage3_fifo_order => "rate-limiter/stage3/fifo-order",
     stage3_no_queue_jumping => "rate-limiter/stage3/no-queue-jumping",
     stage3_cancel_returns_tokens => "rate-limiter/stage3/cancel-returns-tokens",
+    stage4_tenant_isolation => "rate-limiter/stage4/tenant-isolation",
+    stage4_eviction_invisible => "rate-limiter/stage4/eviction-invisible",
+    stage4_bounded_memory => "rate-limiter/stage4/bounded-memory",
 }

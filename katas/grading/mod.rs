@@ -98,10 +98,10 @@ pub fn assert_covers(suite: fn() -> Vec<Check>, ids: &[&str]) {
 /// Generates one `#[test]` per criterion for a suite, plus a test that the list is complete.
 ///
 /// ```
-/// use lld_katas::rate_limiter::reference::TokenBucket as MyLimiter;
+/// use lld_katas::rate_limiter::reference::{KeyedTokenBucket, TokenBucket as MyLimiter};
 ///
 /// lld_katas::conformance_tests! {
-///     suite: lld_katas::rate_limiter::conformance::suite::<MyLimiter>,
+///     suite: lld_katas::rate_limiter::conformance::suite::<MyLimiter, KeyedTokenBucket<u32>>,
 ///     stage1_burst_exact => "rate-limiter/stage1/burst-exact",
 /// }
 /// # fn main() {}

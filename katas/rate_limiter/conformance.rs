@@ -9,15 +9,16 @@
 //! Use it from your own crate: `lld_katas::rate_limiter::conformance::suite::<MyLimiter>()`
 //! gives the bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
-use super::{AcquireError, BucketConfig, ConfigError, RateLimiter, Reservation};
+use super::{
+    AcquireError, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter, Reservation,
+};
 use crate::clock::{Clock, ManualClock, YieldingClock};
-use crate::grading::stress::{SpinBarrier, or_abandon, run_gated};
+use crate::grading::stress::run_gated;
 use crate::grading::{Check, Criterion, Failure, Transcript, check_property};
 use proptest::prelude::*;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +179,34 @@ pub const CANCEL_RETURNS_TOKENS: Criterion = criterion(
     "implement Drop for your reservation: if the clock is still before ready_at, add its tokens back under the lock, capped at capacity",
 );
 
+/// Tenants never affect each other, and each gets its own tier's quota.
+pub const TENANT_ISOLATION: Criterion = criterion(
+    "rate-limiter/stage4/tenant-isolation",
+    4,
+    5,
+    "tenants never affect each other",
+    "every tenant's answers (retry_after included) are exactly those of a lone bucket with that tenant's own config, whatever other tenants do — also with one thread per tenant racing",
+    "give every tenant its own bucket, keyed by the tenant, not by its tier; look the config up per tenant",
+);
+/// Eviction never changes an answer.
+pub const EVICTION_INVISIBLE: Criterion = criterion(
+    "rate-limiter/stage4/eviction-invisible",
+    4,
+    4,
+    "eviction never changes an answer",
+    "a schedule with idle gaps around the refill time gets exactly the answers of a limiter that never evicts: a bucket is dropped only when it is full, indistinguishable from a fresh one",
+    "evict by level, not by last access: a throttled tenant that went quiet for a moment must not come back to a full bucket",
+);
+/// Memory is bounded by recently active tenants.
+pub const BOUNDED_MEMORY: Criterion = criterion(
+    "rate-limiter/stage4/bounded-memory",
+    4,
+    3,
+    "memory is bounded by the recently active tenants",
+    "after every call, len() ≤ the number of distinct tenants that called within the last 2 × the longest refill time",
+    "sweep out full buckets periodically (say once per refill time); a bucket untouched for a whole refill time is always full",
+);
+
 /// Every criterion of this kata, in rubric order.
 pub const CRITERIA: &[Criterion] = &[
     WINDOW_BOUND,
@@ -195,10 +224,18 @@ pub const CRITERIA: &[Criterion] = &[
     FIFO_ORDER,
     NO_QUEUE_JUMPING,
     CANCEL_RETURNS_TOKENS,
+    TENANT_ISOLATION,
+    EVICTION_INVISIBLE,
+    BOUNDED_MEMORY,
 ];
 
-/// Every check, bound to the implementation `L`.
-pub fn suite<L: RateLimiter + 'static>() -> Vec<Check> {
+/// Every check, bound to the implementations `L` (one bucket, stages 1–3) and `K` (keyed by
+/// `u32` tenants, stage 4).
+pub fn suite<L, K>() -> Vec<Check>
+where
+    L: RateLimiter + 'static,
+    K: KeyedRateLimiter<u32> + 'static,
+{
     vec![
         Check::new(&WINDOW_BOUND, window_bound::<L>),
         Check::new(&BURST_EXACT, burst_exact::<L>),
@@ -215,6 +252,9 @@ pub fn suite<L: RateLimiter + 'static>() -> Vec<Check> {
         Check::new(&FIFO_ORDER, fifo_order::<L>),
         Check::new(&NO_QUEUE_JUMPING, no_queue_jumping::<L>),
         Check::new(&CANCEL_RETURNS_TOKENS, cancel_returns_tokens::<L>),
+        Check::new(&TENANT_ISOLATION, tenant_isolation::<K>),
+        Check::new(&EVICTION_INVISIBLE, eviction_invisible::<K>),
+        Check::new(&BOUNDED_MEMORY, bounded_memory::<K>),
     ]
 }
 
@@ -1101,26 +1141,16 @@ const THREADS: usize = 4;
 
 /// Threads racing on a frozen clock get exactly `capacity`, and leave an empty bucket.
 ///
-/// Two kinds of rounds alternate, because races hide in two kinds of window:
-/// - *yielding* rounds read time through a [`YieldingClock`], which preempts a thread that reads
-///   the clock between loading and storing its state — caught even on one CPU;
-/// - *lockstep* rounds line the threads up before every single call with a [`SpinBarrier`], so
-///   on a multi-core machine two threads enter `try_acquire` within nanoseconds of each other
-///   and a check-then-act window with no clock read inside is hit too.
+/// Time is read through a [`YieldingClock`], which preempts a thread that reads the clock
+/// between loading and storing its state, so a load–check–store race is caught on every run,
+/// even on one CPU.
 pub fn frozen_clock_exact<L: RateLimiter>() -> Result<(), Failure> {
-    const ROUNDS: u64 = 400;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let lockstep_threads = cores.clamp(2, THREADS);
+    const ROUNDS: u64 = 150;
     for round in 0..ROUNDS {
-        let lockstep = round % 2 == 1;
         let capacity = 24 + round % 17;
         let config = config(capacity, 1, 1_000);
         let manual = ManualClock::starting_at(Duration::from_nanos(1_000));
-        let clock: Arc<dyn Clock> = if lockstep {
-            Arc::new(manual)
-        } else {
-            Arc::new(YieldingClock::new(manual, round, 3))
-        };
+        let clock = Arc::new(YieldingClock::new(manual, round, 3));
         let limiter = L::new(config, clock).map_err(|e| {
             Failure::new(
                 describe(&config),
@@ -1128,17 +1158,12 @@ pub fn frozen_clock_exact<L: RateLimiter>() -> Result<(), Failure> {
                 format!("new() returned {e:?}"),
             )
         })?;
-        let threads = if lockstep { lockstep_threads } else { THREADS };
         let sizes = [1u64, 1, 2, 3];
-        let barrier = SpinBarrier::new(threads);
-        let granted: Vec<u64> = run_gated(threads, |i| {
+        let granted: Vec<u64> = run_gated(THREADS, |i| {
             let n = sizes[i % sizes.len()];
             let mut got = 0;
             for _ in 0..capacity {
-                if lockstep && !barrier.wait() {
-                    break;
-                }
-                if or_abandon(&barrier, || limiter.try_acquire(n)).is_ok() {
+                if limiter.try_acquire(n).is_ok() {
                     got += n;
                 }
             }
@@ -1151,13 +1176,8 @@ pub fn frozen_clock_exact<L: RateLimiter>() -> Result<(), Failure> {
             left += 1;
         }
         if total + left != capacity || total > capacity {
-            let how = if lockstep {
-                "lined up before every call"
-            } else {
-                "released together, clock reads yielding"
-            };
             let input = format!(
-                "{}; clock frozen; round {round} of {ROUNDS}: {threads} threads {how}; \
+                "{}; clock frozen; round {round} of {ROUNDS}: {THREADS} threads released together; \
                  thread i calls try_acquire({{1, 1, 2, 3}}[i]) {capacity} times; then try_acquire(1) until denied",
                 describe(&config)
             );
@@ -1179,8 +1199,13 @@ pub fn frozen_clock_exact<L: RateLimiter>() -> Result<(), Failure> {
 }
 
 /// With the clock moving, concurrent grants respect the window bound.
+///
+/// The threads move the clock themselves (1–4 ns before every other call) rather than leaving
+/// it to a separate driver thread: that way time advances *between* their calls on any
+/// scheduler, even on one CPU or a loaded machine, and the check takes a bounded number of steps.
 pub fn concurrent_window_bound<L: RateLimiter>() -> Result<(), Failure> {
-    const ROUNDS: u64 = 60;
+    const ROUNDS: u64 = 40;
+    const CALLS: u64 = 150;
     for round in 0..ROUNDS {
         let config = config(8 + round % 5, 3, 10);
         let manual = ManualClock::starting_at(Duration::from_nanos(10));
@@ -1192,34 +1217,29 @@ pub fn concurrent_window_bound<L: RateLimiter>() -> Result<(), Failure> {
                 format!("new() returned {e:?}"),
             )
         })?;
-        let stop = AtomicBool::new(false);
-        let granted = AtomicU64::new(0);
-        const TICKS: u64 = 400;
-        run_gated(THREADS + 1, |i| {
-            if i == 0 {
-                // The driver: advance the clock 1–4 ns at a time, then stop the workers.
-                for k in 0..TICKS {
-                    manual.advance(Duration::from_nanos(1 + (k * 7 + round) % 4));
-                    std::thread::yield_now();
+        let granted: u64 = run_gated(THREADS, |i| {
+            let mut got = 0;
+            for k in 0..CALLS {
+                if k % 2 == 0 {
+                    manual.advance(Duration::from_nanos(1 + (k * 7 + i as u64 + round) % 4));
                 }
-                stop.store(true, Ordering::SeqCst);
-            } else {
-                while !stop.load(Ordering::SeqCst) {
-                    if limiter.try_acquire(1).is_ok() {
-                        granted.fetch_add(1, Ordering::SeqCst);
-                    }
+                if limiter.try_acquire(1).is_ok() {
+                    got += 1;
                 }
             }
-        });
+            got
+        })
+        .iter()
+        .sum();
         let elapsed = manual.now().as_nanos() - 10;
         let bound = u128::from(config.capacity)
             + u128::from(config.refill_tokens) * elapsed / config.refill_period.as_nanos();
-        let total = u128::from(granted.load(Ordering::SeqCst));
+        let total = u128::from(granted);
         if total > bound {
             return Err(Failure::new(
                 format!(
-                    "{}; round {round} of {ROUNDS}: one thread advances the clock by 1–4 ns {TICKS} times \
-                     ({elapsed} ns in all) while {THREADS} threads call try_acquire(1) in a loop",
+                    "{}; round {round} of {ROUNDS}: {THREADS} threads each call try_acquire(1) {CALLS} times, \
+                     moving the clock forward 1–4 ns before every other call ({elapsed} ns in all)",
                     describe(&config)
                 ),
                 format!("at most {bound} tokens granted (capacity + floor(3 · {elapsed} / 10))"),
@@ -1548,5 +1568,257 @@ pub fn cancel_returns_tokens<L: RateLimiter>() -> Result<(), Failure> {
         300,
         queue_config().prop_flat_map(|c| (Just(c), qsteps(c.capacity))),
         |(config, steps)| run_queue_model::<L>(config, &steps, true),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 4
+// ---------------------------------------------------------------------------------------------
+
+/// Tenants 0 and 1 have tiers of their own; everyone else gets the default.
+fn tiered_quotas() -> impl Strategy<Value = Quotas<u32>> {
+    (queue_config(), queue_config(), queue_config()).prop_map(|(default, a, b)| Quotas {
+        default,
+        tenants: [(0, a), (1, b)].into_iter().collect(),
+    })
+}
+
+fn describe_quotas(q: &Quotas<u32>) -> String {
+    let mut tiers: Vec<_> = q.tenants.iter().collect();
+    tiers.sort_by_key(|(t, _)| **t);
+    let own: Vec<String> = tiers
+        .iter()
+        .map(|(t, c)| format!("tenant {t}: {}", describe(c)))
+        .collect();
+    format!("default: {}; {}", describe(&q.default), own.join("; "))
+}
+
+/// A keyed limiter on a manual clock, with one oracle per tenant that never evicts.
+struct Tenants<K> {
+    clock: ManualClock,
+    limiter: K,
+    quotas: Quotas<u32>,
+    oracles: std::collections::HashMap<u32, Oracle>,
+    log: Transcript,
+}
+
+impl<K: KeyedRateLimiter<u32>> Tenants<K> {
+    fn new(quotas: Quotas<u32>) -> Result<Self, Failure> {
+        let clock = ManualClock::new();
+        let log = Transcript::new(describe_quotas(&quotas));
+        match K::new(quotas.clone(), Arc::new(clock.clone())) {
+            Ok(limiter) => Ok(Self {
+                clock,
+                limiter,
+                quotas,
+                oracles: Default::default(),
+                log,
+            }),
+            Err(e) => Err(Failure::new(
+                log,
+                "a limiter (the quotas are valid)",
+                format!("new() returned Err({e:?})"),
+            )),
+        }
+    }
+
+    fn advance(&mut self, by: u64) {
+        self.clock.advance(Duration::from_nanos(by));
+    }
+
+    /// Calls try_acquire and compares it with the tenant's own oracle.
+    fn acquire(&mut self, tenant: u32, n: u64) -> Result<(), Failure> {
+        let now = self.clock.now();
+        let config = *self
+            .quotas
+            .tenants
+            .get(&tenant)
+            .unwrap_or(&self.quotas.default);
+        let want = self
+            .oracles
+            .entry(tenant)
+            .or_insert_with(|| Oracle::new(config, Duration::ZERO))
+            .try_acquire(now, n);
+        let got = self.limiter.try_acquire(&tenant, n);
+        self.log.step(format!(
+            "t={}: tenant {tenant}: try_acquire({n}) → {}",
+            ns(now),
+            outcome(&got)
+        ));
+        if got != want {
+            return Err(Failure::new(
+                &self.log,
+                format!(
+                    "{} (what tenant {tenant}'s own bucket answers)",
+                    outcome(&want)
+                ),
+                outcome(&got),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Each tenant's answers are those of its own lone bucket; also with one thread per tenant.
+pub fn tenant_isolation<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
+    let ops = prop::collection::vec(
+        (0u32..5, prop_oneof![Just(0u64), 0..=12u64], 0u64..=7),
+        1..40,
+    );
+    check_property(
+        &TENANT_ISOLATION,
+        300,
+        (tiered_quotas(), ops),
+        |(quotas, ops)| {
+            let mut t = Tenants::<K>::new(quotas)?;
+            for (tenant, advance, n) in ops {
+                t.advance(advance);
+                t.acquire(tenant, n)?;
+            }
+            Ok(())
+        },
+    )?;
+    // One thread per tenant, racing on a frozen clock: each gets exactly its own capacity.
+    for round in 0..40u64 {
+        let quotas = Quotas {
+            default: config(6 + round % 5, 1, 1_000),
+            tenants: [(0, config(3, 1, 1_000)), (1, config(9, 1, 1_000))]
+                .into_iter()
+                .collect(),
+        };
+        let manual = ManualClock::starting_at(Duration::from_nanos(1_000));
+        let clock = Arc::new(YieldingClock::new(manual, round, 3));
+        let limiter = K::new(quotas.clone(), clock).map_err(|e| {
+            Failure::new(
+                describe_quotas(&quotas),
+                "a limiter",
+                format!("new() returned {e:?}"),
+            )
+        })?;
+        let granted = run_gated(THREADS, |i| {
+            let tenant = i as u32;
+            (0..20)
+                .filter(|_| limiter.try_acquire(&tenant, 1).is_ok())
+                .count() as u64
+        });
+        for (i, got) in granted.iter().enumerate() {
+            let want = quotas
+                .tenants
+                .get(&(i as u32))
+                .unwrap_or(&quotas.default)
+                .capacity;
+            if *got != want {
+                return Err(Failure::new(
+                    format!(
+                        "{}; clock frozen; round {round}: {THREADS} threads released together, thread i calls try_acquire(1) 20 times for tenant i",
+                        describe_quotas(&quotas)
+                    ),
+                    format!("tenant {i} granted exactly its capacity, {want}"),
+                    format!("tenant {i} granted {got} (all tenants: {granted:?})"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Idle gaps around the refill time change no answer.
+pub fn eviction_invisible<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
+    let gaps = prop_oneof![
+        Just((0u64, 1u64)), // in quarters of the refill time, plus ns
+        Just((1, 0)),
+        Just((2, 0)),
+        Just((4, 0)),
+        Just((4, 1)),
+        Just((8, 0)),
+        Just((12, 0)),
+        (0u64..6, 0u64..3),
+    ];
+    let ops = prop::collection::vec((0u32..4, gaps, 0u64..=7), 1..40);
+    check_property(
+        &EVICTION_INVISIBLE,
+        300,
+        (tiered_quotas(), ops),
+        |(quotas, ops)| {
+            let horizon = quotas.longest_refill().as_nanos() as u64;
+            let mut t = Tenants::<K>::new(quotas)?;
+            for (tenant, (quarters, extra), n) in ops {
+                let gap = horizon * quarters / 4 + extra;
+                if gap > 0 {
+                    t.log
+                        .step(format!("advance {gap} ns (refill horizon {horizon} ns)"));
+                }
+                t.advance(gap);
+                t.acquire(tenant, n)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// After every call, len() ≤ tenants active in the last 2 × the longest refill time.
+pub fn bounded_memory<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
+    // Many tenants once, then silence, then one call.
+    {
+        let quotas = Quotas::uniform(config(4, 1, 10));
+        let horizon = quotas.longest_refill().as_nanos() as u64;
+        let mut t = Tenants::<K>::new(quotas)?;
+        for tenant in 0..1_000 {
+            t.limiter.try_acquire(&tenant, 1).ok();
+        }
+        t.log.step("t=0 ns: tenants 0…999 each try_acquire(1)");
+        t.advance(2 * horizon + 1);
+        let got = t.limiter.try_acquire(&7, 1);
+        t.log.step(format!(
+            "t={} ns: tenant 7: try_acquire(1) → {}",
+            2 * horizon + 1,
+            outcome(&got)
+        ));
+        let len = t.limiter.len();
+        if len > 1 {
+            return Err(Failure::new(
+                &t.log,
+                format!("len() ≤ 1: only tenant 7 called within the last 2 × {horizon} ns"),
+                format!("len() = {len}"),
+            ));
+        }
+    }
+    let gaps = prop_oneof![Just(0u64), Just(1), Just(2), Just(4), Just(8), Just(12)];
+    let ops = prop::collection::vec((0u32..30, gaps), 1..80);
+    check_property(
+        &BOUNDED_MEMORY,
+        200,
+        (tiered_quotas(), ops),
+        |(quotas, ops)| {
+            let horizon = quotas.longest_refill().as_nanos() as u64;
+            let mut t = Tenants::<K>::new(quotas)?;
+            let mut last_call: std::collections::HashMap<u32, u64> = Default::default();
+            for (tenant, quarters) in ops {
+                t.advance(horizon * quarters / 4);
+                let now = t.clock.now().as_nanos() as u64;
+                // Only memory is judged here; answers are other criteria's business.
+                let got = t.limiter.try_acquire(&tenant, 1);
+                t.log.step(format!(
+                    "t={now} ns: tenant {tenant}: try_acquire(1) → {}",
+                    outcome(&got)
+                ));
+                last_call.insert(tenant, now);
+                let active = last_call
+                    .values()
+                    .filter(|at| now - **at <= 2 * horizon)
+                    .count();
+                let len = t.limiter.len();
+                if len > active {
+                    return Err(Failure::new(
+                        &t.log,
+                        format!(
+                            "len() ≤ {active}: the tenants that called within the last 2 × {horizon} ns"
+                        ),
+                        format!("len() = {len}"),
+                    ));
+                }
+            }
+            Ok(())
+        },
     )
 }

@@ -38,6 +38,8 @@ pub mod reference;
 
 use crate::clock::Clock;
 use crate::grading::{Check, Kata, ManualCriterion};
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -169,11 +171,86 @@ pub trait Reservation {
     fn tokens(&self) -> u64;
 }
 
+/// Per-tenant quotas for a [`KeyedRateLimiter`] (stage 4).
+///
+/// A *tier* is simply a [`BucketConfig`]: tenants of one tier are listed with the same config.
+/// Every tenant has a bucket of its own; tenants never share tokens.
+#[derive(Debug, Clone)]
+pub struct Quotas<K> {
+    /// The config of every tenant not listed in `tenants`.
+    pub default: BucketConfig,
+    /// Tenants with a config of their own.
+    pub tenants: HashMap<K, BucketConfig>,
+}
+
+impl<K> Quotas<K> {
+    /// Every tenant gets `default`.
+    pub fn uniform(default: BucketConfig) -> Self {
+        Self {
+            default,
+            tenants: HashMap::new(),
+        }
+    }
+
+    /// The longest time any tier takes to refill from empty to full (rounded up to the ns):
+    /// the horizon of [`KeyedRateLimiter::len`]'s memory bound.
+    pub fn longest_refill(&self) -> Duration {
+        std::iter::once(&self.default)
+            .chain(self.tenants.values())
+            .map(|c| {
+                let grains = u128::from(c.capacity) * c.refill_period.as_nanos();
+                let ns = grains.div_ceil(u128::from(c.refill_tokens.max(1)));
+                Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+            })
+            .max()
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// A rate limiter keyed by tenant (stage 4): one token bucket per tenant, with bounded memory.
+///
+/// - **Isolation**: each tenant's bucket behaves exactly like a [`RateLimiter`] with its own
+///   config (`try_acquire` answers, `retry_after` included, are those of a lone bucket), whatever
+///   other tenants do, also concurrently.
+/// - **Invisible eviction**: a tenant's bucket may be dropped from memory only when it is full —
+///   indistinguishable from the fresh bucket that replaces it — so no answer ever changes because
+///   of eviction.
+/// - **Bounded memory**: after every call, [`len`](KeyedRateLimiter::len) is at most the number of
+///   distinct tenants that called `try_acquire` within the last 2 × [`Quotas::longest_refill`].
+///   (Sweeping out full buckets once per refill horizon meets this bound at O(1) amortised cost
+///   per call; the factor 2 is what such a periodic sweep allows.)
+/// - Different tenants must not contend on one global lock on the hot path.
+pub trait KeyedRateLimiter<K>: Send + Sync + Sized
+where
+    K: Hash + Eq + Clone + Send + Sync,
+{
+    /// A limiter with no buckets yet; each tenant starts with a full bucket on first use.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] of `quotas.default`, then of any tenant's config.
+    fn new(quotas: Quotas<K>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError>;
+
+    /// [`RateLimiter::try_acquire`] on `tenant`'s bucket.
+    ///
+    /// # Errors
+    /// As [`RateLimiter::try_acquire`], against the tenant's own config.
+    fn try_acquire(&self, tenant: &K, tokens: u64) -> Result<(), AcquireError>;
+
+    /// Buckets currently held in memory.
+    fn len(&self) -> usize;
+
+    /// True when no bucket is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Stage titles, in order.
 pub const STAGES: &[&str] = &[
     "one bucket: burst, continuous refill, exact retry_after",
     "thread safety: many threads, one bucket",
     "fairness: FIFO reservations, no queue jumping, cancellation",
+    "per-tenant quotas: isolation, invisible eviction, bounded memory",
 ];
 
 /// Manual criteria specific to this kata.
@@ -207,11 +284,11 @@ pub fn kata() -> Kata {
 }
 
 fn reference_suite() -> Vec<Check> {
-    conformance::suite::<reference::TokenBucket>()
+    conformance::suite::<reference::TokenBucket, reference::KeyedTokenBucket<u32>>()
 }
 
 fn exercise_suite() -> Vec<Check> {
-    conformance::suite::<exercise::TokenBucket>()
+    conformance::suite::<exercise::TokenBucket, exercise::KeyedTokenBucket<u32>>()
 }
 
 #[doc = include_str!("PROMPT.md")]

@@ -6,19 +6,26 @@
 //! switches on exactly one bug; the float bucket has its own type because its state differs.
 
 use super::conformance::{
-    BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
-    DENIAL_NO_SIDE_EFFECTS, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER, FROZEN_CLOCK_EXACT,
-    INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED, WINDOW_BOUND, ZERO_REQUEST,
-    suite,
+    BOUNDED_MEMORY, BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
+    DENIAL_NO_SIDE_EFFECTS, EVICTION_INVISIBLE, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER,
+    FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED,
+    TENANT_ISOLATION, WINDOW_BOUND, ZERO_REQUEST, suite,
 };
-use super::{AcquireError, BucketConfig, ConfigError, RateLimiter, reference};
+use super::{
+    AcquireError, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter, reference,
+};
 use crate::clock::Clock;
 use crate::grading::Mutant;
 use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
 use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The reference keyed limiter, for mutants whose bug is in the single bucket.
+type RefKeyed = reference::KeyedTokenBucket<u32>;
 
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
@@ -54,113 +61,135 @@ pub fn catalogue() -> Vec<Mutant> {
             "uncapped-refill",
             "refill is not capped at capacity: a long idle period banks an unlimited burst",
             &[REFILL_CAPPED.id],
-            suite::<Flawed<UncappedRefill>>,
+            suite::<Flawed<UncappedRefill>, RefKeyed>,
         ),
         realistic(
             "burst-off-by-one",
             "the admission test allows one token of tolerance too many, so a full bucket grants capacity + 1",
             &[BURST_EXACT.id, WINDOW_BOUND.id],
-            suite::<Flawed<BurstOffByOne>>,
+            suite::<Flawed<BurstOffByOne>, RefKeyed>,
         ),
         realistic(
             "remainder-dropped",
             "partial refills are truncated to whole tokens and `last = now` throws the fraction away",
             &[PATH_INDEPENDENT.id, EXACT_RETRY_AFTER.id],
-            suite::<Flawed<RemainderDropped>>,
+            suite::<Flawed<RemainderDropped>, RefKeyed>,
         ),
         realistic(
             "lump-refill",
             "refill adds a whole period's tokens at the end of each period instead of one token every period / rate",
             &[WINDOW_BOUND.id],
-            suite::<Flawed<LumpRefill>>,
+            suite::<Flawed<LumpRefill>, RefKeyed>,
         ),
         realistic(
             "load-check-store-race",
             "reads the state under one lock, decides, and writes it back under another: two threads can spend the same token",
             &[FROZEN_CLOCK_EXACT.id, CONCURRENT_WINDOW_BOUND.id],
-            suite::<Flawed<LoadCheckStore>>,
+            suite::<Flawed<LoadCheckStore>, RefKeyed>,
+        ),
+        realistic(
+            "bucket-per-tier",
+            "buckets are keyed by the tenant's tier instead of the tenant: tenants of one tier drain each other",
+            &[TENANT_ISOLATION.id],
+            suite::<reference::TokenBucket, FlawedKeyed<SharedPerTier>>,
+        ),
+        realistic(
+            "evict-by-last-access",
+            "evicts tenants idle for a quarter of the refill time, full or not: a throttled tenant that pauses comes back to a full bucket",
+            &[EVICTION_INVISIBLE.id],
+            suite::<reference::TokenBucket, FlawedKeyed<EvictByLastAccess>>,
+        ),
+        realistic(
+            "unbounded-map",
+            "never evicts: memory grows with every tenant ever seen",
+            &[BOUNDED_MEMORY.id],
+            suite::<reference::TokenBucket, FlawedKeyed<NeverEvicts>>,
         ),
         realistic(
             "exceeds-as-retry",
             "a request larger than the capacity is told to retry later instead of being rejected for good",
             &[EXCEEDS_CAPACITY.id],
-            suite::<Flawed<ExceedsAsRetry>>,
+            suite::<Flawed<ExceedsAsRetry>, RefKeyed>,
         ),
         realistic(
             "consume-on-denial",
             "a denied request still takes the tokens that were there (partial consumption)",
             &[DENIAL_NO_SIDE_EFFECTS.id],
-            suite::<Flawed<ConsumeOnDenial>>,
+            suite::<Flawed<ConsumeOnDenial>, RefKeyed>,
         ),
         realistic(
             "float-tokens",
             "tokens are an f64: refills drift over many small steps and large buckets lose whole tokens",
             &[BURST_EXACT.id, PATH_INDEPENDENT.id],
-            suite::<FloatBucket>,
+            suite::<FloatBucket, RefKeyed>,
         ),
         realistic(
             "retry-rounded-down",
             "retry_after is rounded down, so retrying on time is still denied",
             &[EXACT_RETRY_AFTER.id],
-            suite::<Flawed<RetryRoundedDown>>,
+            suite::<Flawed<RetryRoundedDown>, RefKeyed>,
         ),
         realistic(
             "unchecked-clock-subtraction",
             "computes now - last without checking that the clock moved forwards (wraps or panics) and sets last = now",
             &[CLOCK_BACKWARDS.id],
-            suite::<Flawed<UncheckedClock>>,
+            suite::<Flawed<UncheckedClock>, RefKeyed>,
         ),
         realistic(
             "refill-overflow",
             "computes elapsed × rate in u64, which overflows after a long idle period",
             &[REFILL_CAPPED.id],
-            suite::<Flawed<RefillOverflow>>,
+            suite::<Flawed<RefillOverflow>, RefKeyed>,
         ),
         realistic(
             "zero-costs-one",
             "a request for 0 tokens is charged as 1, so it fails on an empty bucket",
             &[ZERO_REQUEST.id],
-            suite::<Flawed<ZeroCostsOne>>,
+            suite::<Flawed<ZeroCostsOne>, RefKeyed>,
         ),
         realistic(
             "no-config-validation",
             "accepts any configuration, including zero capacity, rate and period",
             &[INVALID_CONFIG.id],
-            suite::<Flawed<NoValidation>>,
+            suite::<Flawed<NoValidation>, RefKeyed>,
         ),
         realistic(
             "retrying-waiter",
             "a reservation does not set its tokens aside; it just computes when they would be there, so small requests jump ahead of it",
             &[FIFO_ORDER.id, NO_QUEUE_JUMPING.id],
-            suite::<Flawed<RetryingWaiter>>,
+            suite::<Flawed<RetryingWaiter>, RefKeyed>,
         ),
         realistic(
             "cancel-keeps-tokens",
             "dropping a waiting reservation does not give its tokens back",
             &[CANCEL_RETURNS_TOKENS.id],
-            suite::<Flawed<CancelKeepsTokens>>,
+            suite::<Flawed<CancelKeepsTokens>, RefKeyed>,
         ),
         realistic(
             "cancel-always-refunds",
             "dropping a reservation gives its tokens back even after they were used, minting tokens",
             &[CANCEL_RETURNS_TOKENS.id],
-            suite::<Flawed<CancelAlwaysRefunds>>,
+            suite::<Flawed<CancelAlwaysRefunds>, RefKeyed>,
         ),
-        hostile("panics", "panics in every method", suite::<Hostile<Panics>>),
+        hostile(
+            "panics",
+            "panics in every method",
+            suite::<Hostile<Panics>, Hostile<Panics>>,
+        ),
         hostile(
             "deadlocks",
             "takes a lock it already holds, in every method",
-            suite::<Hostile<Deadlocks>>,
+            suite::<Hostile<Deadlocks>, Hostile<Deadlocks>>,
         ),
         hostile(
             "spins-forever",
             "loops forever in every method",
-            suite::<Hostile<SpinsForever>>,
+            suite::<Hostile<SpinsForever>, Hostile<SpinsForever>>,
         ),
         hostile(
             "aborts",
             "aborts the whole process in every method",
-            suite::<Hostile<Aborts>>,
+            suite::<Hostile<Aborts>, Hostile<Aborts>>,
         ),
     ]
 }
@@ -468,6 +497,93 @@ impl<F: Flaw> Drop for FlawedReservation<'_, F> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Flawed keyed limiters (stage 4)
+// ---------------------------------------------------------------------------------------------
+
+/// A keyed-limiter bug.
+pub trait KeyedFlaw: Send + Sync + 'static {
+    /// One bucket per tier instead of per tenant.
+    const PER_TIER: bool = false;
+    /// Evict buckets idle for a quarter of the refill horizon, full or not.
+    const EVICT_IDLE: bool = false;
+}
+
+/// Buckets keyed by tier.
+pub struct SharedPerTier;
+impl KeyedFlaw for SharedPerTier {
+    const PER_TIER: bool = true;
+}
+
+/// Eviction by last access.
+pub struct EvictByLastAccess;
+impl KeyedFlaw for EvictByLastAccess {
+    const EVICT_IDLE: bool = true;
+}
+
+/// No eviction at all.
+pub struct NeverEvicts;
+impl KeyedFlaw for NeverEvicts {}
+
+#[derive(PartialEq, Eq, Hash)]
+enum Slot {
+    Tenant(u32),
+    Tier(BucketConfig),
+}
+
+/// A keyed limiter made of whole reference buckets in one map, with one [`KeyedFlaw`].
+pub struct FlawedKeyed<F> {
+    clock: Arc<dyn Clock>,
+    quotas: Quotas<u32>,
+    idle_limit: u64,
+    buckets: Mutex<HashMap<Slot, (reference::TokenBucket, u64)>>,
+    flaw: PhantomData<F>,
+}
+
+impl<F: KeyedFlaw> KeyedRateLimiter<u32> for FlawedKeyed<F> {
+    fn new(quotas: Quotas<u32>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        for config in std::iter::once(&quotas.default).chain(quotas.tenants.values()) {
+            reference::TokenBucket::new(*config, clock.clone())?;
+        }
+        let idle_limit = u64::try_from(quotas.longest_refill().as_nanos() / 4).unwrap_or(u64::MAX);
+        Ok(Self {
+            clock,
+            quotas,
+            idle_limit,
+            buckets: Mutex::new(HashMap::new()),
+            flaw: PhantomData,
+        })
+    }
+
+    fn try_acquire(&self, tenant: &u32, tokens: u64) -> Result<(), AcquireError> {
+        let config = *self
+            .quotas
+            .tenants
+            .get(tenant)
+            .unwrap_or(&self.quotas.default);
+        let slot = if F::PER_TIER {
+            Slot::Tier(config)
+        } else {
+            Slot::Tenant(*tenant)
+        };
+        let now = u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX);
+        let mut buckets = self.buckets.lock();
+        if F::EVICT_IDLE {
+            buckets.retain(|_, (_, last)| now.saturating_sub(*last) <= self.idle_limit);
+        }
+        let (bucket, last) = buckets.entry(slot).or_insert_with(|| {
+            let bucket = reference::TokenBucket::new(config, self.clock.clone());
+            (bucket.expect("every config was validated in new()"), now)
+        });
+        *last = now;
+        bucket.try_acquire(tokens)
+    }
+
+    fn len(&self) -> usize {
+        self.buckets.lock().len()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Floating-point tokens
 // ---------------------------------------------------------------------------------------------
 
@@ -581,6 +697,20 @@ impl Drop for FloatReservation<'_> {
 // ---------------------------------------------------------------------------------------------
 // Hostile mutants
 // ---------------------------------------------------------------------------------------------
+
+impl<K: Hash + Eq + Clone + Send + Sync, M: Misbehaviour> KeyedRateLimiter<K> for Hostile<M> {
+    fn new(_: Quotas<K>, _: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        M::act()
+    }
+
+    fn try_acquire(&self, _: &K, _: u64) -> Result<(), AcquireError> {
+        M::act()
+    }
+
+    fn len(&self) -> usize {
+        M::act()
+    }
+}
 
 /// A limiter whose every method misbehaves as `M` says.
 pub struct Hostile<M> {

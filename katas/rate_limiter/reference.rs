@@ -21,95 +21,36 @@
 //! **Time that goes backwards** is treated as time standing still: the last refill time only
 //! ever moves forwards, so a clock that steps back never mints tokens.
 
-use super::{AcquireError, BucketConfig, ConfigError, RateLimiter};
+use super::{AcquireError, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter};
 use crate::clock::Clock;
 use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A token bucket, exact to the nanosecond, safe to share between threads.
 pub struct TokenBucket {
     clock: Arc<dyn Clock>,
+    limits: Limits,
+    state: Mutex<State>,
+}
+
+/// A validated config in grains: the arithmetic every bucket of one tier shares.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    capacity: u64,
     /// Grains per token: the refill period in ns.
     grains_per_token: u64,
     /// Grains gained per ns: the refill tokens per period.
     grains_per_ns: u64,
     /// Full bucket, in grains (`capacity × grains_per_token`, checked to fit in a `u64`).
     max_grains: u64,
-    capacity: u64,
-    state: Mutex<State>,
 }
 
-struct State {
-    /// Grains in the bucket; negative while reservations are owed tokens.
-    grains: i128,
-    /// Clock reading (ns) up to which `grains` is accounted. Never moves backwards.
-    refilled_at: u64,
-}
-
-impl State {
-    /// Brings the bucket up to `now`, capped at `max_grains`.
-    fn refill(&mut self, now: u64, grains_per_ns: u64, max_grains: u64) {
-        // A clock that went backwards gives elapsed = 0: time stands still, nothing is minted.
-        let elapsed = now.saturating_sub(self.refilled_at);
-        self.refilled_at = self.refilled_at.max(now);
-        // u64 × u64 always fits in u128; the cap keeps the sum far inside i128.
-        let gained = u128::from(elapsed) * u128::from(grains_per_ns);
-        let headroom = i128::from(max_grains) - self.grains;
-        if headroom > 0 {
-            // Compare in u128 so a huge `gained` (2^63 ns idle × a big rate) cannot overflow.
-            let headroom = headroom as u128;
-            self.grains += gained.min(headroom) as i128;
-        }
-    }
-}
-
-impl TokenBucket {
-    fn now_ns(&self) -> u64 {
-        // ~584 years of nanoseconds fit in a u64; saturate beyond.
-        u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// Locks the state and refills it to the current clock reading.
-    fn refilled(&self) -> (parking_lot::MutexGuard<'_, State>, u64) {
-        let now = self.now_ns();
-        let mut state = self.state.lock();
-        state.refill(now, self.grains_per_ns, self.max_grains);
-        (state, now)
-    }
-
-    /// Time from `now` until the bucket holds `needed` more grains than it does (`deficit`).
-    fn wait_for(&self, deficit: i128, refilled_at: u64, now: u64) -> Duration {
-        debug_assert!(deficit > 0);
-        let r = i128::from(self.grains_per_ns);
-        // Round *up*: a token that is 2/3 accrued is not a token yet.
-        let wait = (deficit + r - 1) / r;
-        // If the clock stepped back, the tokens accrue from `refilled_at`, not from `now`.
-        let wait = wait + i128::from(refilled_at.saturating_sub(now));
-        nanos_to_duration(wait)
-    }
-
-    fn check_capacity(&self, tokens: u64) -> Result<(), AcquireError> {
-        if tokens > self.capacity {
-            return Err(AcquireError::ExceedsCapacity {
-                requested: tokens,
-                capacity: self.capacity,
-            });
-        }
-        Ok(())
-    }
-}
-
-fn nanos_to_duration(ns: i128) -> Duration {
-    const NANOS_PER_SEC: i128 = 1_000_000_000;
-    let secs = u64::try_from(ns / NANOS_PER_SEC).unwrap_or(u64::MAX);
-    Duration::new(secs, (ns % NANOS_PER_SEC) as u32)
-}
-
-impl RateLimiter for TokenBucket {
-    type Reservation<'a> = Reservation<'a>;
-
-    fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+impl Limits {
+    fn new(config: BucketConfig) -> Result<Self, ConfigError> {
         let BucketConfig {
             capacity,
             refill_tokens,
@@ -131,48 +72,145 @@ impl RateLimiter for TokenBucket {
         let grains_per_token =
             u64::try_from(refill_period.as_nanos()).map_err(|_| too_large.clone())?;
         let max_grains = capacity.checked_mul(grains_per_token).ok_or(too_large)?;
-        let now = u64::try_from(clock.now().as_nanos()).unwrap_or(u64::MAX);
         Ok(Self {
-            clock,
+            capacity,
             grains_per_token,
             grains_per_ns: refill_tokens,
             max_grains,
-            capacity,
-            state: Mutex::new(State {
-                grains: i128::from(max_grains),
-                refilled_at: now,
-            }),
+        })
+    }
+
+    fn check_capacity(&self, tokens: u64) -> Result<(), AcquireError> {
+        if tokens > self.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.capacity,
+            });
+        }
+        Ok(())
+    }
+
+    /// Time from `now` until a bucket accounted up to `refilled_at` gains `deficit` grains.
+    fn wait_for(&self, deficit: i128, refilled_at: u64, now: u64) -> Duration {
+        debug_assert!(deficit > 0);
+        let r = i128::from(self.grains_per_ns);
+        // Round *up*: a token that is 2/3 accrued is not a token yet.
+        let wait = (deficit + r - 1) / r;
+        // If the clock stepped back, the tokens accrue from `refilled_at`, not from `now`.
+        let wait = wait + i128::from(refilled_at.saturating_sub(now));
+        nanos_to_duration(wait)
+    }
+
+    /// Nanoseconds an empty bucket takes to fill (rounded up).
+    fn fill_time(&self) -> u64 {
+        self.max_grains.div_ceil(self.grains_per_ns)
+    }
+}
+
+/// The level of one bucket.
+struct State {
+    /// Grains in the bucket; negative while reservations are owed tokens.
+    grains: i128,
+    /// Clock reading (ns) up to which `grains` is accounted. Never moves backwards.
+    refilled_at: u64,
+}
+
+impl State {
+    fn full(limits: &Limits, now: u64) -> Self {
+        Self {
+            grains: i128::from(limits.max_grains),
+            refilled_at: now,
+        }
+    }
+
+    /// Brings the bucket up to `now`, capped at a full bucket.
+    fn refill(&mut self, now: u64, limits: &Limits) {
+        // A clock that went backwards gives elapsed = 0: time stands still, nothing is minted.
+        let elapsed = now.saturating_sub(self.refilled_at);
+        self.refilled_at = self.refilled_at.max(now);
+        // u64 × u64 always fits in u128; the cap keeps the sum far inside i128.
+        let gained = u128::from(elapsed) * u128::from(limits.grains_per_ns);
+        let headroom = i128::from(limits.max_grains) - self.grains;
+        if headroom > 0 {
+            // Compare in u128 so a huge `gained` (2^63 ns idle × a big rate) cannot overflow.
+            let headroom = headroom as u128;
+            self.grains += gained.min(headroom) as i128;
+        }
+    }
+
+    fn is_full(&self, limits: &Limits) -> bool {
+        self.grains >= i128::from(limits.max_grains)
+    }
+
+    /// Takes `tokens` (already checked against capacity, non-zero) from a refilled bucket.
+    fn take(&mut self, tokens: u64, limits: &Limits, now: u64) -> Result<(), AcquireError> {
+        // tokens ≤ capacity, so this cannot overflow (capacity × grains_per_token fits).
+        let needed = i128::from(tokens * limits.grains_per_token);
+        if self.grains >= needed {
+            self.grains -= needed;
+            Ok(())
+        } else {
+            let deficit = needed - self.grains;
+            let retry_after = limits.wait_for(deficit, self.refilled_at, now);
+            Err(AcquireError::RateLimited { retry_after })
+        }
+    }
+}
+
+fn now_ns(clock: &dyn Clock) -> u64 {
+    // ~584 years of nanoseconds fit in a u64; saturate beyond.
+    u64::try_from(clock.now().as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl TokenBucket {
+    /// Locks the state and refills it to the current clock reading.
+    fn refilled(&self) -> (parking_lot::MutexGuard<'_, State>, u64) {
+        // Read the clock before taking the lock: the critical section stays a few integer ops.
+        let now = now_ns(self.clock.as_ref());
+        let mut state = self.state.lock();
+        state.refill(now, &self.limits);
+        (state, now)
+    }
+}
+
+fn nanos_to_duration(ns: i128) -> Duration {
+    const NANOS_PER_SEC: i128 = 1_000_000_000;
+    let secs = u64::try_from(ns / NANOS_PER_SEC).unwrap_or(u64::MAX);
+    Duration::new(secs, (ns % NANOS_PER_SEC) as u32)
+}
+
+impl RateLimiter for TokenBucket {
+    type Reservation<'a> = Reservation<'a>;
+
+    fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let limits = Limits::new(config)?;
+        let state = State::full(&limits, now_ns(clock.as_ref()));
+        Ok(Self {
+            clock,
+            limits,
+            state: Mutex::new(state),
         })
     }
 
     fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
-        self.check_capacity(tokens)?;
+        self.limits.check_capacity(tokens)?;
         if tokens == 0 {
             return Ok(());
         }
-        // tokens ≤ capacity, so this cannot overflow (capacity × grains_per_token fits).
-        let needed = i128::from(tokens * self.grains_per_token);
         let (mut state, now) = self.refilled();
-        if state.grains >= needed {
-            state.grains -= needed;
-            Ok(())
-        } else {
-            let deficit = needed - state.grains;
-            let retry_after = self.wait_for(deficit, state.refilled_at, now);
-            Err(AcquireError::RateLimited { retry_after })
-        }
+        state.take(tokens, &self.limits, now)
     }
 
     fn reserve(&self, tokens: u64) -> Result<Reservation<'_>, AcquireError> {
-        self.check_capacity(tokens)?;
-        let grains = tokens * self.grains_per_token;
+        self.limits.check_capacity(tokens)?;
+        let grains = tokens * self.limits.grains_per_token;
         let (mut state, now) = self.refilled();
         // Take the grains now, into debt if need be: the debt is the queue.
         state.grains -= i128::from(grains);
         let ready_at = if tokens == 0 || state.grains >= 0 {
             now
         } else {
-            let wait = self.wait_for(-state.grains, state.refilled_at, now);
+            let wait = self.limits.wait_for(-state.grains, state.refilled_at, now);
             now.saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX))
         };
         Ok(Reservation {
@@ -209,7 +247,132 @@ impl Drop for Reservation<'_> {
         if Duration::from_nanos(now) < self.ready_at {
             // Cancelled while still waiting: repay the grains, never beyond a full bucket.
             state.grains =
-                (state.grains + i128::from(self.grains)).min(i128::from(bucket.max_grains));
+                (state.grains + i128::from(self.grains)).min(i128::from(bucket.limits.max_grains));
         }
+    }
+}
+
+/// One token bucket per tenant, sharded, with invisible eviction (stage 4).
+///
+/// # Design
+///
+/// **Sharding, not one global lock.** Tenants are spread over [`SHARDS`] independently locked
+/// hash maps by the hash of their key, so callers for different tenants rarely touch the same
+/// lock; each critical section is one map lookup plus the same few integer operations as
+/// [`TokenBucket`]. (A concurrent-map crate would do too; a fixed set of `Mutex<HashMap>`s is the
+/// smallest thing that scales and keeps the hot path easy to reason about.)
+///
+/// **Compact entries.** A tenant costs its key plus a [`State`] and a tier index; the clock and
+/// the per-tier arithmetic ([`Limits`]) are stored once.
+///
+/// **Invisible eviction.** Once per refill horizon `F` (the longest time any tier takes to fill
+/// from empty) one caller sweeps every shard and drops the buckets that are *full* — exactly the
+/// ones a fresh bucket would replace without changing any answer. A bucket untouched for `F` is
+/// always full, so after the sweep only tenants active within the last `2F` remain, and the sweep
+/// costs O(1) amortised per call (it visits at most the buckets created since the last sweep).
+pub struct KeyedTokenBucket<K> {
+    clock: Arc<dyn Clock>,
+    /// Tier 0 is the default; tenants with their own config point at later tiers.
+    tiers: Vec<Limits>,
+    tier_of: HashMap<K, u32>,
+    hasher: RandomState,
+    shards: Box<[Mutex<HashMap<K, Tenant>>]>,
+    /// Refill horizon in ns: how often full buckets are swept out.
+    sweep_every: u64,
+    /// Clock reading (ns) at or after which the next sweep is due.
+    next_sweep: AtomicU64,
+}
+
+/// Number of independently locked shards: enough that a few dozen threads rarely collide.
+pub const SHARDS: usize = 64;
+
+struct Tenant {
+    state: State,
+    tier: u32,
+}
+
+impl<K: Hash + Eq> KeyedTokenBucket<K> {
+    fn shard(&self, tenant: &K) -> &Mutex<HashMap<K, Tenant>> {
+        let index = self.hasher.hash_one(tenant) as usize % self.shards.len();
+        &self.shards[index]
+    }
+
+    /// Drops every full bucket, if a sweep is due and no other caller claimed it.
+    fn sweep_if_due(&self, now: u64) {
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if now < due {
+            return;
+        }
+        let next = now.saturating_add(self.sweep_every);
+        if self
+            .next_sweep
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return; // another caller is sweeping
+        }
+        for shard in self.shards.iter() {
+            shard.lock().retain(|_, t| {
+                let limits = &self.tiers[t.tier as usize];
+                t.state.refill(now, limits);
+                !t.state.is_full(limits)
+            });
+        }
+    }
+}
+
+impl<K> KeyedRateLimiter<K> for KeyedTokenBucket<K>
+where
+    K: Hash + Eq + Clone + Send + Sync,
+{
+    fn new(quotas: Quotas<K>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let mut tiers = vec![Limits::new(quotas.default)?];
+        let mut tier_of = HashMap::with_capacity(quotas.tenants.len());
+        for (tenant, config) in quotas.tenants {
+            tier_of.insert(tenant, u32::try_from(tiers.len()).unwrap_or(u32::MAX));
+            tiers.push(Limits::new(config)?);
+        }
+        let sweep_every = tiers
+            .iter()
+            .map(Limits::fill_time)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let now = now_ns(clock.as_ref());
+        Ok(Self {
+            clock,
+            tiers,
+            tier_of,
+            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            sweep_every,
+            next_sweep: AtomicU64::new(now.saturating_add(sweep_every)),
+        })
+    }
+
+    fn try_acquire(&self, tenant: &K, tokens: u64) -> Result<(), AcquireError> {
+        let tier = self.tier_of.get(tenant).copied().unwrap_or(0);
+        let limits = &self.tiers[tier as usize];
+        limits.check_capacity(tokens)?;
+        if tokens == 0 {
+            return Ok(());
+        }
+        let now = now_ns(self.clock.as_ref());
+        self.sweep_if_due(now);
+        let mut shard = self.shard(tenant).lock();
+        let entry = match shard.get_mut(tenant) {
+            Some(entry) => entry,
+            // Clone the key only for a tenant's first request (or first after eviction).
+            None => shard.entry(tenant.clone()).or_insert(Tenant {
+                state: State::full(limits, now),
+                tier,
+            }),
+        };
+        entry.state.refill(now, limits);
+        entry.state.take(tokens, limits, now)
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
     }
 }
