@@ -1,1 +1,263 @@
-fn main() {}
+//! `try_acquire` on one shared token bucket: the reference solution against the `governor`
+//! crate, and against the candidate's `exercise.rs` with `--features exercise`.
+//!
+//! # Layout
+//!
+//! One criterion group per case, holding every peer, so each comparison is a ratio measured in
+//! one run:
+//!
+//! - `allowed`: before every request the fake clock moves on by one token's worth of refill, so
+//!   tokens accrue exactly as fast as they are taken and every request is granted.
+//! - `denied`: the clock is frozen and the bucket drained, so every request is refused (with the
+//!   wait until it would be granted).
+//!
+//! Each peer is measured as `<case>/<peer>/<threads>`: `single` is a plain loop on the bench
+//! thread; `threads-1`, `threads-2` and `threads-4` are that many threads hammering the same
+//! bucket, released together by a barrier. Their time runs from the first thread's release to
+//! the last thread's finish and is divided by the thread count, so every figure is the time per
+//! operation (the inverse of the aggregate throughput).
+//!
+//! # Same quota, same clock work
+//!
+//! Both peers hold at most [`BURST`] tokens and regain one every [`TICK`] (1000 per second), and
+//! each request asks for one token. Neither reads wall time: the reference runs on
+//! [`ManualClock`], governor on its [`FakeRelativeClock`]. Both are an `Arc<AtomicU64>` of
+//! nanoseconds, moved with a compare-and-swap loop and read with one atomic load, so driving the
+//! clock costs both peers the same. A refusal yields the wait in both: the reference's
+//! `retry_after`, and for governor `NotUntil::wait_time_from(now)`.
+//!
+//! Run with `cargo bench --bench rate_limiter` (add `--features exercise` to include the
+//! candidate's solution, once it no longer panics with `todo!()`).
+
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
+use governor::Quota;
+use governor::clock::{Clock as _, FakeRelativeClock};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::{InMemoryState, NotKeyed};
+use lld_katas::clock::ManualClock;
+use lld_katas::rate_limiter::{AcquireError, BucketConfig, RateLimiter, reference};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Most tokens either bucket holds.
+const BURST: u32 = 1000;
+/// Time to regain one token.
+const TICK: Duration = Duration::from_millis(1);
+
+/// Who shares the bucket: `None` is a plain loop on the bench thread, `Some(n)` is `n` threads.
+const LAYOUTS: [(&str, Option<u32>); 4] = [
+    ("single", None),
+    ("threads-1", Some(1)),
+    ("threads-2", Some(2)),
+    ("threads-4", Some(4)),
+];
+
+/// A token bucket under test, with the fake clock that drives it.
+trait Peer: Sync {
+    /// A full bucket, at the bench quota, on a fresh fake clock.
+    fn new() -> Self;
+    /// Moves the fake clock on by one token's worth of refill.
+    fn tick(&self);
+    /// Asks for one token; a refusal carries the wait until it would be granted.
+    fn acquire(&self) -> Result<(), Duration>;
+}
+
+/// A solution to the kata: anything implementing the crate's [`RateLimiter`] contract.
+struct Kata<L> {
+    bucket: L,
+    clock: ManualClock,
+}
+
+impl<L: RateLimiter> Peer for Kata<L> {
+    fn new() -> Self {
+        let config = BucketConfig::new(u64::from(BURST), 1, TICK);
+        let clock = ManualClock::new();
+        let bucket = L::new(config, Arc::new(clock.clone())).expect("the bench quota is valid");
+        Self { bucket, clock }
+    }
+
+    fn tick(&self) {
+        self.clock.advance(TICK);
+    }
+
+    fn acquire(&self) -> Result<(), Duration> {
+        match self.bucket.try_acquire(1) {
+            Ok(()) => Ok(()),
+            Err(AcquireError::RateLimited { retry_after }) => Err(retry_after),
+            Err(e @ AcquireError::ExceedsCapacity { .. }) => unreachable!("{e}"),
+        }
+    }
+}
+
+/// The peer crate: a direct (unkeyed) `governor` limiter.
+struct Governor {
+    limiter:
+        governor::RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, NoOpMiddleware<Nanos>>,
+    clock: FakeRelativeClock,
+}
+
+impl Peer for Governor {
+    fn new() -> Self {
+        let burst = NonZeroU32::new(BURST).expect("the burst is not zero");
+        let quota = Quota::with_period(TICK)
+            .expect("the period is not zero")
+            .allow_burst(burst);
+        let clock = FakeRelativeClock::default();
+        let limiter = governor::RateLimiter::direct_with_clock(quota, clock.clone());
+        Self { limiter, clock }
+    }
+
+    fn tick(&self) {
+        self.clock.advance(TICK);
+    }
+
+    fn acquire(&self) -> Result<(), Duration> {
+        // `check` refuses with "not until <instant>"; turning that into a wait, as
+        // `try_acquire`'s `retry_after` is, costs one more clock load.
+        self.limiter
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
+/// The `allowed` operation: time moves on by one token, then one token is taken.
+fn allowed<P: Peer>(peer: &P) {
+    peer.tick();
+    let _ = black_box(peer.acquire());
+}
+
+/// The `denied` operation: one token is asked of a drained bucket whose clock stands still.
+fn denied<P: Peer>(peer: &P) {
+    let _ = black_box(peer.acquire());
+}
+
+/// Runs `op` `iters` times on each of `threads` threads released together by a barrier.
+///
+/// Returns the wall time from the first release to the last finish divided by `threads`: the
+/// time per operation, times `iters`, which is what `iter_custom` expects.
+fn run_threads<P: Peer>(threads: u32, iters: u64, peer: &P, op: impl Fn(&P) + Sync) -> Duration {
+    let barrier = Barrier::new(threads as usize);
+    let spans: Vec<(Instant, Instant)> = thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op(peer);
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a bench thread panicked"))
+            .collect()
+    });
+    let first_start = spans.iter().map(|&(start, _)| start).min();
+    let last_end = spans.iter().map(|&(_, end)| end).max();
+    let wall = last_end.expect("at least one thread") - first_start.expect("at least one thread");
+    wall / threads
+}
+
+/// What the bucket is doing while it is measured.
+#[derive(Clone, Copy)]
+enum Case {
+    /// Tokens accrue as fast as they are taken: every request is granted.
+    Allowed,
+    /// Frozen clock, drained bucket: every request is refused.
+    Denied,
+}
+
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::Allowed => "allowed",
+            Case::Denied => "denied",
+        }
+    }
+
+    /// Puts a fresh, full bucket in this case's state, and checks it is there.
+    fn prepare<P: Peer>(self, peer: &P, name: &str) {
+        if let Case::Denied = self {
+            while peer.acquire().is_ok() {}
+        }
+        self.check(peer, name);
+    }
+
+    /// Checks that requests are still granted (`Allowed`) or refused (`Denied`).
+    fn check<P: Peer>(self, peer: &P, name: &str) {
+        let case = self.name();
+        match self {
+            Case::Allowed => {
+                peer.tick();
+                assert!(peer.acquire().is_ok(), "{name}: {case} was refused");
+            }
+            Case::Denied => assert!(peer.acquire().is_err(), "{name}: {case} was granted"),
+        }
+    }
+}
+
+/// Benches one peer, on a fresh bucket, in one case and one thread layout.
+fn bench_peer<P: Peer>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    case: Case,
+    (layout, threads): (&str, Option<u32>),
+) {
+    let peer = P::new();
+    case.prepare(&peer, name);
+    let id = BenchmarkId::new(name, layout);
+    match case {
+        Case::Allowed => measure(group, id, threads, &peer, allowed::<P>),
+        Case::Denied => measure(group, id, threads, &peer, denied::<P>),
+    }
+    case.check(&peer, name);
+}
+
+/// Measures `op` on `peer`, on the bench thread or on `threads` threads.
+fn measure<P: Peer>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    threads: Option<u32>,
+    peer: &P,
+    op: impl Fn(&P) + Sync + Copy,
+) {
+    match threads {
+        None => group.bench_function(id, |b| b.iter(|| op(peer))),
+        Some(n) => group.bench_function(id, |b| {
+            b.iter_custom(|iters| run_threads(n, iters, peer, op))
+        }),
+    };
+}
+
+/// One group per case, holding every peer; peers at the same thread count run back to back.
+fn bench_case(c: &mut Criterion, case: Case) {
+    let mut group = c.benchmark_group(case.name());
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for layout in LAYOUTS {
+        bench_peer::<Kata<reference::TokenBucket>>(&mut group, "reference", case, layout);
+        bench_peer::<Governor>(&mut group, "governor", case, layout);
+        #[cfg(feature = "exercise")]
+        bench_peer::<Kata<lld_katas::rate_limiter::exercise::TokenBucket>>(
+            &mut group, "exercise", case, layout,
+        );
+    }
+    group.finish();
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    for case in [Case::Allowed, Case::Denied] {
+        bench_case(&mut criterion, case);
+    }
+    criterion.final_summary();
+}

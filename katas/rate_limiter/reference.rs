@@ -93,9 +93,8 @@ impl Limits {
     /// Time from `now` until a bucket accounted up to `refilled_at` gains `deficit` grains.
     fn wait_for(&self, deficit: i128, refilled_at: u64, now: u64) -> Duration {
         debug_assert!(deficit > 0);
-        let r = i128::from(self.grains_per_ns);
         // Round *up*: a token that is 2/3 accrued is not a token yet.
-        let wait = (deficit + r - 1) / r;
+        let wait = div_ceil(deficit, self.grains_per_ns);
         // If the clock stepped back, the tokens accrue from `refilled_at`, not from `now`.
         let wait = wait + i128::from(refilled_at.saturating_sub(now));
         nanos_to_duration(wait)
@@ -173,8 +172,24 @@ impl TokenBucket {
     }
 }
 
+// The two helpers below take a 64-bit path whenever the numbers fit (a deficit of less than
+// 2^64 grains, a wait under 584 years), so almost always: a 64-bit division is one instruction,
+// while an `i128` division is a call into a software routine — about a quarter of the time of a
+// denied `try_acquire` before this shortcut.
+
+/// `n / d` rounded up, for `n > 0`.
+fn div_ceil(n: i128, d: u64) -> i128 {
+    match u64::try_from(n) {
+        Ok(n) => i128::from(n.div_ceil(d)),
+        Err(_) => (n + i128::from(d) - 1) / i128::from(d),
+    }
+}
+
 fn nanos_to_duration(ns: i128) -> Duration {
     const NANOS_PER_SEC: i128 = 1_000_000_000;
+    if let Ok(ns) = u64::try_from(ns) {
+        return Duration::from_nanos(ns);
+    }
     let secs = u64::try_from(ns / NANOS_PER_SEC).unwrap_or(u64::MAX);
     Duration::new(secs, (ns % NANOS_PER_SEC) as u32)
 }
