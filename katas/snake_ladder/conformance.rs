@@ -722,11 +722,22 @@ fn any_rules() -> impl Strategy<Value = Rules> {
         prop_oneof![Just(ChainRule::Forbidden), Just(ChainRule::Follow)],
     )
         .prop_map(|(count, faces, overshoot, extra_turn, chains)| Rules {
-            dice: DiceSpec { count, faces },
+            // Several one-faced dice would only ever roll `count`: keep that to one die.
+            dice: DiceSpec { count: if faces == 1 { 1 } else { count }, faces },
             overshoot,
             extra_turn,
             chains,
         })
+}
+
+/// Rules under which a board without jumps is valid: with two or more dice the smallest roll
+/// is at least 2, so staying on overshoot would strand a player on N − 1.
+fn playable(rules: Rules) -> Rules {
+    if rules.dice.count > 1 && rules.overshoot == Overshoot::Stay {
+        Rules { overshoot: Overshoot::Bounce, ..rules }
+    } else {
+        rules
+    }
 }
 
 /// Candidate jumps as (from, to, kind) fractions of N, so they shrink with the board.
@@ -801,6 +812,7 @@ impl fmt::Debug for Setup {
 /// Small valid boards under any rules, with edge cases mixed in.
 fn setup(max_squares: u32, players: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Setup> {
     let board = (any_rules(), 0u32..=max_squares, raw_jumps()).prop_map(move |(rules, extra, raw)| {
+        let rules = playable(rules);
         let min = rules.dice.highest().max(2);
         let squares = min + extra % (max_squares.saturating_sub(min) + 1);
         (valid_board(&rules, squares, &raw), rules)
@@ -901,6 +913,7 @@ pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
         expect_verdict::<B>(spec, rules)?;
     }
     let strategy = (any_rules(), 0u32..=60, raw_jumps()).prop_map(|(rules, extra, raw)| {
+        let rules = playable(rules);
         let squares = rules.dice.highest().max(2) + extra;
         BoardCase(valid_board(&rules, squares, &raw), rules)
     });
@@ -1199,7 +1212,7 @@ pub fn dice<B: SnakeLadder>() -> Result<(), Failure> {
         }
     }
     // Three four-faced dice per turn: each turn consumes three faces and moves by their sum.
-    let rules = Rules { dice: DiceSpec { count: 3, faces: 4 }, ..Rules::default() };
+    let rules = Rules { dice: DiceSpec { count: 3, faces: 4 }, overshoot: Overshoot::Bounce, ..Rules::default() };
     scripted::<B>(&BoardSpec { squares: 60, jumps: vec![Jump::ladder(9, 30)] }, &rules, 2, &[1, 2, 3, 4, 4, 1, 3, 1, 2, 2, 2, 2], 12)
 }
 
@@ -1227,7 +1240,8 @@ pub fn overshoot<B: SnakeLadder>() -> Result<(), Failure> {
     // Two dice: from N − 3, a roll of 12 under each rule.
     for overshoot in [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish] {
         let rules = Rules { overshoot, dice: DiceSpec { count: 2, faces: 6 }, ..Rules::default() };
-        let spec = BoardSpec { squares: 40, jumps: vec![Jump::snake(28, 3)] };
+        // Under Stay, a snake on 39 keeps the board finishable with two dice.
+        let spec = BoardSpec { squares: 40, jumps: vec![Jump::snake(28, 3), Jump::snake(39, 30)] };
         scripted::<B>(&spec, &rules, 1, &[5, 5, 5, 5, 5, 5, 3, 4, 6, 6, 1, 1], 5)?;
     }
     Ok(())
@@ -1268,7 +1282,7 @@ pub fn extra_turns<B: SnakeLadder>() -> Result<(), Failure> {
     for extra_turn in [ExtraTurn::OnHighestRoll, ExtraTurn::Never] {
         let rules = Rules { extra_turn, ..Rules::default() };
         scripted::<B>(&spec, &rules, 2, &[6, 6, 6, 6, 6, 6, 6, 3, 6, 6, 1, 6, 6, 6, 6, 6], 16)?;
-        let two = Rules { dice: DiceSpec { count: 2, faces: 6 }, ..rules };
+        let two = Rules { dice: DiceSpec { count: 2, faces: 6 }, overshoot: Overshoot::Finish, ..rules };
         scripted::<B>(&spec, &two, 2, &[6, 6, 6, 5, 6, 6, 6, 6, 6, 6, 6, 6, 2, 2], 7)?;
     }
     // Winning on a highest roll ends the game: no extra turn.
@@ -1291,7 +1305,7 @@ pub fn chained_jumps<B: SnakeLadder>() -> Result<(), Failure> {
         jumps: vec![Jump::ladder(2, 9), Jump::ladder(9, 20), Jump::snake(20, 5), Jump::snake(38, 33), Jump::ladder(33, 36)],
     };
     // 0 → 2 → 9 → 20 → 5; then bounce off 40 onto 38 → 33 → 36.
-    scripted::<B>(&spec, &follow, 1, &[2, 9], 2)?;
+    scripted::<B>(&spec, &follow, 1, &[2, 3], 2)?;
     scripted::<B>(&spec, &Rules { overshoot: Overshoot::Bounce, ..follow }, 1, &[5, 5, 5, 5, 5, 5, 5, 4], 8)?;
     check_property(&CHAINED_JUMPS, 100, setup(30, 1..=2).prop_map(|mut s| {
         s.rules.chains = ChainRule::Follow;
@@ -1385,7 +1399,7 @@ pub fn long_chains<B: SnakeLadder>() -> Result<(), Failure> {
 pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
     const N: u32 = 10_000;
     let mut rng = SplitMix64::new(crate::grading::fnv1a(MANY_PLAYERS.id, 0));
-    for overshoot in [Overshoot::Bounce, Overshoot::Stay] {
+    for overshoot in [Overshoot::Bounce, Overshoot::Finish] {
         let rules = Rules { dice: DiceSpec { count: 2, faces: 6 }, overshoot, extra_turn: ExtraTurn::OnHighestRoll, chains: ChainRule::Forbidden };
         // Ladders every ~40 squares, snakes every ~90; kept only if the board stays valid.
         let mut jumps = Vec::new();
@@ -1425,6 +1439,7 @@ fn analysed<B: SnakeLadder>(s: &BoardCase) -> Result<(Oracle, B, Transcript), Fa
 /// Small boards under every rule set, with the classic board and edge cases first.
 fn analysis_boards() -> impl Strategy<Value = BoardCase> {
     (any_rules(), 0u32..=30, raw_jumps()).prop_map(|(rules, extra, raw)| {
+        let rules = playable(rules);
         let squares = rules.dice.highest().max(2) + extra;
         BoardCase(valid_board(&rules, squares, &raw), rules)
     })

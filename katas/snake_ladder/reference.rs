@@ -701,7 +701,7 @@ impl Chain {
                     }
                     None => {
                         let j = unknown.iter().position(|&w| w == u).unwrap_or(0);
-                        expr[u] = std::mem::take(&mut values[j]);
+                        expr[u] = values[j].clone();
                     }
                 }
             }
