@@ -392,7 +392,9 @@ impl Oracle {
                 }
             }
         }
-        (0..n).find(|&p| reachable[p] && !finishes[p]).map(|p| p as u32)
+        (0..n)
+            .find(|&p| reachable[p] && !finishes[p])
+            .map(|p| p as u32)
     }
 
     /// The single-player chain: states (square, streak) reachable from (0, 0), and per state
@@ -552,7 +554,8 @@ impl ModelGame {
         let roll: u32 = faces.iter().sum();
         let player = self.current;
         let from = self.positions[player];
-        let top = rules.extra_turn == ExtraTurn::OnHighestRoll && faces.iter().all(|&f| f == rules.dice.faces);
+        let top = rules.extra_turn == ExtraTurn::OnHighestRoll
+            && faces.iter().all(|&f| f == rules.dice.faces);
         let mut event = TurnEvent {
             player,
             roll,
@@ -612,7 +615,11 @@ fn describe_rules(r: &Rules) -> String {
 }
 
 fn setup_line(spec: &BoardSpec, rules: &Rules) -> String {
-    format!("board: {}\nrules: {}", describe(spec), describe_rules(rules))
+    format!(
+        "board: {}\nrules: {}",
+        describe(spec),
+        describe_rules(rules)
+    )
 }
 
 fn show_event(e: &TurnEvent) -> String {
@@ -663,7 +670,13 @@ fn play_against_model<B: SnakeLadder>(
 ) -> Result<usize, Failure> {
     let mut game = board
         .new_game(players, Box::new(dice.clone()))
-        .map_err(|e| Failure::new(&*log, format!("a game for {players} players"), format!("Err({e:?})")))?;
+        .map_err(|e| {
+            Failure::new(
+                &*log,
+                format!("a game for {players} players"),
+                format!("Err({e:?})"),
+            )
+        })?;
     log.step(format!("new_game({players} players)"));
     let mut model = ModelGame::new(oracle, players);
     let mut model_dice = dice;
@@ -673,7 +686,11 @@ fn play_against_model<B: SnakeLadder>(
         let shown: Vec<u32> = (0..count).map(|_| model_dice.roll(faces)).collect();
         let expected = model.turn(&shown);
         let got = game.play_turn();
-        let dice_text = shown.iter().map(u32::to_string).collect::<Vec<_>>().join("+");
+        let dice_text = shown
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join("+");
         if got != expected {
             return Err(Failure::new(
                 &*log,
@@ -681,7 +698,10 @@ fn play_against_model<B: SnakeLadder>(
                 show_result(&got),
             ));
         }
-        log.step(format!("turn {turn}, dice {dice_text}: {}", show_result(&got)));
+        log.step(format!(
+            "turn {turn}, dice {dice_text}: {}",
+            show_result(&got)
+        ));
         // The mover's square every turn; everyone's now and then (a full comparison every turn
         // would make a 1,000-player game quadratic in the suite, not in the solution).
         let mover = model.positions[expected_player(&got)];
@@ -696,14 +716,22 @@ fn play_against_model<B: SnakeLadder>(
             ));
         }
         if let Some(&bad) = game.positions().iter().find(|&&p| p > oracle.squares) {
-            return Err(Failure::new(&*log, format!("every position in 0..={}", oracle.squares), format!("a player on square {bad}")));
+            return Err(Failure::new(
+                &*log,
+                format!("every position in 0..={}", oracle.squares),
+                format!("a player on square {bad}"),
+            ));
         }
         let next = model.winner.is_none().then_some(model.current);
         if game.next_player() != next || game.winner() != model.winner {
             return Err(Failure::new(
                 &*log,
                 format!("next_player() = {next:?}, winner() = {:?}", model.winner),
-                format!("next_player() = {:?}, winner() = {:?}", game.next_player(), game.winner()),
+                format!(
+                    "next_player() = {:?}, winner() = {:?}",
+                    game.next_player(),
+                    game.winner()
+                ),
             ));
         }
         if model.winner.is_some() {
@@ -730,13 +758,20 @@ fn any_rules() -> impl Strategy<Value = Rules> {
     (
         prop_oneof![Just(1u32), Just(1), Just(2)],
         prop_oneof![Just(6u32), Just(2), Just(3), Just(1), 4u32..=8],
-        prop_oneof![Just(Overshoot::Stay), Just(Overshoot::Bounce), Just(Overshoot::Finish)],
+        prop_oneof![
+            Just(Overshoot::Stay),
+            Just(Overshoot::Bounce),
+            Just(Overshoot::Finish)
+        ],
         prop_oneof![Just(ExtraTurn::Never), Just(ExtraTurn::OnHighestRoll)],
         prop_oneof![Just(ChainRule::Forbidden), Just(ChainRule::Follow)],
     )
         .prop_map(|(count, faces, overshoot, extra_turn, chains)| Rules {
             // Several one-faced dice would only ever roll `count`: keep that to one die.
-            dice: DiceSpec { count: if faces == 1 { 1 } else { count }, faces },
+            dice: DiceSpec {
+                count: if faces == 1 { 1 } else { count },
+                faces,
+            },
             overshoot,
             extra_turn,
             chains,
@@ -747,7 +782,10 @@ fn any_rules() -> impl Strategy<Value = Rules> {
 /// is at least 2, so staying on overshoot would strand a player on N − 1.
 fn playable(rules: Rules) -> Rules {
     if rules.dice.count > 1 && rules.overshoot == Overshoot::Stay {
-        Rules { overshoot: Overshoot::Bounce, ..rules }
+        Rules {
+            overshoot: Overshoot::Bounce,
+            ..rules
+        }
     } else {
         rules
     }
@@ -785,8 +823,29 @@ fn valid_board(rules: &Rules, squares: u32, raw: &[(u32, u32, u8)]) -> BoardSpec
 
 /// The classic Milton Bradley "Chutes and Ladders" board.
 pub fn classic_board() -> BoardSpec {
-    let ladders = [(1, 38), (4, 14), (9, 31), (21, 42), (28, 84), (36, 44), (51, 67), (71, 91), (80, 100)];
-    let chutes = [(16, 6), (47, 26), (49, 11), (56, 53), (62, 19), (64, 60), (87, 24), (93, 73), (95, 75), (98, 78)];
+    let ladders = [
+        (1, 38),
+        (4, 14),
+        (9, 31),
+        (21, 42),
+        (28, 84),
+        (36, 44),
+        (51, 67),
+        (71, 91),
+        (80, 100),
+    ];
+    let chutes = [
+        (16, 6),
+        (47, 26),
+        (49, 11),
+        (56, 53),
+        (62, 19),
+        (64, 60),
+        (87, 24),
+        (93, 73),
+        (95, 75),
+        (98, 78),
+    ];
     BoardSpec {
         squares: 100,
         jumps: ladders
@@ -823,33 +882,76 @@ impl fmt::Debug for Setup {
 }
 
 /// Small valid boards under any rules, with edge cases mixed in.
-fn setup(max_squares: u32, players: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Setup> {
-    let board = (any_rules(), 0u32..=max_squares, raw_jumps()).prop_map(move |(rules, extra, raw)| {
-        let rules = playable(rules);
-        let min = rules.dice.highest().max(2);
-        let squares = min + extra % (max_squares.saturating_sub(min) + 1);
-        (valid_board(&rules, squares, &raw), rules)
-    });
+fn setup(
+    max_squares: u32,
+    players: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = Setup> {
+    let board =
+        (any_rules(), 0u32..=max_squares, raw_jumps()).prop_map(move |(rules, extra, raw)| {
+            let rules = playable(rules);
+            let min = rules.dice.highest().max(2);
+            let squares = min + extra % (max_squares.saturating_sub(min) + 1);
+            (valid_board(&rules, squares, &raw), rules)
+        });
     let edges = prop_oneof![
         Just((classic_board(), Rules::default())),
-        Just((BoardSpec { squares: 6, jumps: vec![Jump::ladder(1, 6)] }, Rules::default())),
-        Just((BoardSpec { squares: 12, jumps: vec![Jump::snake(11, 1), Jump::ladder(2, 12)] }, Rules { overshoot: Overshoot::Bounce, ..Rules::default() })),
-        Just((BoardSpec { squares: 2, jumps: vec![] }, Rules { dice: DiceSpec { count: 1, faces: 2 }, extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() })),
+        Just((
+            BoardSpec {
+                squares: 6,
+                jumps: vec![Jump::ladder(1, 6)]
+            },
+            Rules::default()
+        )),
+        Just((
+            BoardSpec {
+                squares: 12,
+                jumps: vec![Jump::snake(11, 1), Jump::ladder(2, 12)]
+            },
+            Rules {
+                overshoot: Overshoot::Bounce,
+                ..Rules::default()
+            }
+        )),
+        Just((
+            BoardSpec {
+                squares: 2,
+                jumps: vec![]
+            },
+            Rules {
+                dice: DiceSpec { count: 1, faces: 2 },
+                extra_turn: ExtraTurn::OnHighestRoll,
+                ..Rules::default()
+            }
+        )),
     ];
-    (prop_oneof![6 => board, 1 => edges], players, any::<u64>()).prop_map(|((spec, rules), players, seed)| Setup {
-        spec,
-        rules,
-        players,
-        seed,
-    })
+    (prop_oneof![6 => board, 1 => edges], players, any::<u64>()).prop_map(
+        |((spec, rules), players, seed)| Setup {
+            spec,
+            rules,
+            players,
+            seed,
+        },
+    )
 }
 
 /// Runs one setup against the model game with the suite's dice.
 fn model_game<B: SnakeLadder>(s: &Setup, max_turns: usize) -> Result<usize, Failure> {
-    let mut log = Transcript::new(format!("{}; dice: suite seed {}", setup_line(&s.spec, &s.rules), s.seed));
-    let oracle = Oracle::new(&s.spec, &s.rules).map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
+    let mut log = Transcript::new(format!(
+        "{}; dice: suite seed {}",
+        setup_line(&s.spec, &s.rules),
+        s.seed
+    ));
+    let oracle = Oracle::new(&s.spec, &s.rules)
+        .map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
     let board = build::<B>(&s.spec, &s.rules, &log)?;
-    play_against_model(&board, &oracle, s.players, SuiteDice(SplitMix64::new(s.seed)), max_turns, &mut log)
+    play_against_model(
+        &board,
+        &oracle,
+        s.players,
+        SuiteDice(SplitMix64::new(s.seed)),
+        max_turns,
+        &mut log,
+    )
 }
 
 /// Plays scripted faces for one player on `spec`; the events must match the model's.
@@ -865,9 +967,17 @@ fn scripted<B: SnakeLadder>(
         setup_line(spec, rules),
         faces
     ));
-    let oracle = Oracle::new(spec, rules).map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
+    let oracle = Oracle::new(spec, rules)
+        .map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
     let board = build::<B>(spec, rules, &log)?;
-    play_against_model(&board, &oracle, players, ScriptedDice::new(faces.to_vec()), turns, &mut log)?;
+    play_against_model(
+        &board,
+        &oracle,
+        players,
+        ScriptedDice::new(faces.to_vec()),
+        turns,
+        &mut log,
+    )?;
     Ok(())
 }
 
@@ -895,7 +1005,10 @@ fn expect_verdict<B: SnakeLadder>(spec: &BoardSpec, rules: &Rules) -> Result<(),
             Err(e) => format!("Err({e:?}): {e}"),
         };
         return Err(Failure::new(
-            format!("{}\nSnakeLadder::new(board, rules)", setup_line(spec, rules)),
+            format!(
+                "{}\nSnakeLadder::new(board, rules)",
+                setup_line(spec, rules)
+            ),
             show(&expected),
             show(&got),
         ));
@@ -916,11 +1029,53 @@ impl fmt::Debug for BoardCase {
 pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
     let edges = vec![
         BoardCase(classic_board(), Rules::default()),
-        BoardCase(BoardSpec { squares: 6, jumps: vec![Jump::ladder(5, 6)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 10, jumps: vec![Jump::ladder(1, 10), Jump::snake(9, 1)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 2, jumps: vec![] }, Rules { dice: DiceSpec { count: 1, faces: 2 }, ..Rules::default() }),
-        BoardCase(BoardSpec { squares: 800, jumps: vec![Jump::jump(799, 800)] }, Rules { dice: DiceSpec { count: MAX_DICE, faces: MAX_FACES }, ..Rules::default() }),
-        BoardCase(BoardSpec { squares: 20, jumps: vec![Jump::ladder(2, 5), Jump::ladder(5, 20), Jump::snake(19, 2)] }, Rules { chains: ChainRule::Follow, ..Rules::default() }),
+        BoardCase(
+            BoardSpec {
+                squares: 6,
+                jumps: vec![Jump::ladder(5, 6)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 10,
+                jumps: vec![Jump::ladder(1, 10), Jump::snake(9, 1)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 2,
+                jumps: vec![],
+            },
+            Rules {
+                dice: DiceSpec { count: 1, faces: 2 },
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 800,
+                jumps: vec![Jump::jump(799, 800)],
+            },
+            Rules {
+                dice: DiceSpec {
+                    count: MAX_DICE,
+                    faces: MAX_FACES,
+                },
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 20,
+                jumps: vec![Jump::ladder(2, 5), Jump::ladder(5, 20), Jump::snake(19, 2)],
+            },
+            Rules {
+                chains: ChainRule::Follow,
+                ..Rules::default()
+            },
+        ),
     ];
     for BoardCase(spec, rules) in &edges {
         expect_verdict::<B>(spec, rules)?;
@@ -930,74 +1085,182 @@ pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
         let squares = rules.dice.highest().max(2) + extra;
         BoardCase(valid_board(&rules, squares, &raw), rules)
     });
-    check_property(&VALID_BOARDS, 200, strategy, |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules))
+    check_property(&VALID_BOARDS, 200, strategy, |BoardCase(spec, rules)| {
+        expect_verdict::<B>(&spec, &rules)
+    })
 }
 
 /// A valid board with one defect injected.
 fn broken_board() -> impl Strategy<Value = BoardCase> {
-    let base = (any_rules(), 0u32..=30, raw_jumps())
-        .prop_map(|(rules, extra, raw)| {
-            let squares = rules.dice.highest().max(2) + extra;
-            (valid_board(&rules, squares, &raw), rules)
-        });
-    (base, 0u8..9, any::<prop::sample::Index>(), 0u32..4).prop_map(|((mut spec, mut rules), defect, at, wiggle)| {
-        let n = spec.squares;
-        let pick = |spec: &BoardSpec| spec.jumps.get(at.index(spec.jumps.len().max(1))).copied();
-        let insert = |spec: &mut BoardSpec, j: Jump| {
-            let i = at.index(spec.jumps.len() + 1);
-            spec.jumps.insert(i, j);
-        };
-        match defect {
-            0 => rules.dice = [DiceSpec { count: 0, faces: 6 }, DiceSpec { count: 1, faces: 0 }, DiceSpec { count: MAX_DICE + 1, faces: 2 }, DiceSpec { count: 1, faces: MAX_FACES + 1 }][wiggle as usize],
-            1 => spec.squares = [rules.dice.highest().max(2) - 1, 0, 1, MAX_SQUARES + 1][wiggle as usize],
-            2 => insert(&mut spec, [Jump::ladder(0, n / 2 + 1), Jump::ladder(n / 2, n + 1), Jump::snake(n + 1, 1), Jump::snake(n / 2 + 1, 0)][wiggle as usize]),
-            3 => insert(&mut spec, [Jump::snake(n, 1), Jump::snake(n, n - 1), Jump::jump(n, 1), Jump::ladder(n, n)][wiggle as usize]),
-            4 => {
-                let s = 1 + wiggle % (n - 1);
-                insert(&mut spec, Jump::jump(s, s));
-            }
-            5 | 6 => match pick(&spec) {
-                Some(j) => {
-                    let to = if j.to == 1 { 2.min(n) } else { 1 };
-                    spec.jumps.push(Jump::jump(j.from, if to == j.from { n } else { to }));
+    let base = (any_rules(), 0u32..=30, raw_jumps()).prop_map(|(rules, extra, raw)| {
+        let squares = rules.dice.highest().max(2) + extra;
+        (valid_board(&rules, squares, &raw), rules)
+    });
+    (base, 0u8..9, any::<prop::sample::Index>(), 0u32..4).prop_map(
+        |((mut spec, mut rules), defect, at, wiggle)| {
+            let n = spec.squares;
+            let pick =
+                |spec: &BoardSpec| spec.jumps.get(at.index(spec.jumps.len().max(1))).copied();
+            let insert = |spec: &mut BoardSpec, j: Jump| {
+                let i = at.index(spec.jumps.len() + 1);
+                spec.jumps.insert(i, j);
+            };
+            match defect {
+                0 => {
+                    rules.dice = [
+                        DiceSpec { count: 0, faces: 6 },
+                        DiceSpec { count: 1, faces: 0 },
+                        DiceSpec {
+                            count: MAX_DICE + 1,
+                            faces: 2,
+                        },
+                        DiceSpec {
+                            count: 1,
+                            faces: MAX_FACES + 1,
+                        },
+                    ][wiggle as usize]
                 }
-                None => {
-                    spec.jumps.push(Jump::ladder(1, n));
-                    spec.jumps.push(Jump::snake(1, 1 + wiggle % (n - 1)));
+                1 => {
+                    spec.squares =
+                        [rules.dice.highest().max(2) - 1, 0, 1, MAX_SQUARES + 1][wiggle as usize]
                 }
-            },
-            _ => {
-                let s = 2 + wiggle % (n - 2).max(1);
-                let s = s.min(n - 1);
-                insert(&mut spec, if defect == 7 { Jump { from: s, to: s - 1, kind: JumpKind::Ladder } } else { Jump { from: s - 1, to: s, kind: JumpKind::Snake } });
+                2 => insert(
+                    &mut spec,
+                    [
+                        Jump::ladder(0, n / 2 + 1),
+                        Jump::ladder(n / 2, n + 1),
+                        Jump::snake(n + 1, 1),
+                        Jump::snake(n / 2 + 1, 0),
+                    ][wiggle as usize],
+                ),
+                3 => insert(
+                    &mut spec,
+                    [
+                        Jump::snake(n, 1),
+                        Jump::snake(n, n - 1),
+                        Jump::jump(n, 1),
+                        Jump::ladder(n, n),
+                    ][wiggle as usize],
+                ),
+                4 => {
+                    let s = 1 + wiggle % (n - 1);
+                    insert(&mut spec, Jump::jump(s, s));
+                }
+                5 | 6 => match pick(&spec) {
+                    Some(j) => {
+                        let to = if j.to == 1 { 2.min(n) } else { 1 };
+                        spec.jumps
+                            .push(Jump::jump(j.from, if to == j.from { n } else { to }));
+                    }
+                    None => {
+                        spec.jumps.push(Jump::ladder(1, n));
+                        spec.jumps.push(Jump::snake(1, 1 + wiggle % (n - 1)));
+                    }
+                },
+                _ => {
+                    let s = 2 + wiggle % (n - 2).max(1);
+                    let s = s.min(n - 1);
+                    insert(
+                        &mut spec,
+                        if defect == 7 {
+                            Jump {
+                                from: s,
+                                to: s - 1,
+                                kind: JumpKind::Ladder,
+                            }
+                        } else {
+                            Jump {
+                                from: s - 1,
+                                to: s,
+                                kind: JumpKind::Snake,
+                            }
+                        },
+                    );
+                }
             }
-        }
-        BoardCase(spec, rules)
-    })
+            BoardCase(spec, rules)
+        },
+    )
 }
 
 /// Invalid boards are rejected with exactly the first error.
 pub fn invalid_boards<B: SnakeLadder>() -> Result<(), Failure> {
     let fixed = [
-        BoardCase(BoardSpec { squares: 100, jumps: vec![Jump::ladder(4, 14), Jump::snake(4, 2)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 100, jumps: vec![Jump::snake(100, 5)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 100, jumps: vec![Jump::ladder(3, 101)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 5, jumps: vec![] }, Rules::default()),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::ladder(4, 14), Jump::snake(4, 2)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::snake(100, 5)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::ladder(3, 101)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 5,
+                jumps: vec![],
+            },
+            Rules::default(),
+        ),
     ];
     for BoardCase(spec, rules) in &fixed {
         expect_verdict::<B>(spec, rules)?;
     }
-    check_property(&INVALID_BOARDS, 300, broken_board(), |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules))
+    check_property(
+        &INVALID_BOARDS,
+        300,
+        broken_board(),
+        |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules),
+    )
 }
 
 /// Chains: forbidden → ChainedJump; followed → accepted unless a cycle.
 pub fn chains_and_cycles<B: SnakeLadder>() -> Result<(), Failure> {
-    let follow = Rules { chains: ChainRule::Follow, ..Rules::default() };
+    let follow = Rules {
+        chains: ChainRule::Follow,
+        ..Rules::default()
+    };
     let fixed = [
-        BoardCase(BoardSpec { squares: 30, jumps: vec![Jump::ladder(3, 9), Jump::ladder(9, 20)] }, Rules::default()),
-        BoardCase(BoardSpec { squares: 30, jumps: vec![Jump::ladder(3, 9), Jump::snake(9, 3)] }, follow),
-        BoardCase(BoardSpec { squares: 30, jumps: vec![Jump::ladder(2, 4), Jump::ladder(5, 7), Jump::snake(7, 5)] }, follow),
-        BoardCase(BoardSpec { squares: 30, jumps: vec![Jump::ladder(3, 9), Jump::ladder(9, 20), Jump::snake(20, 3)] }, follow),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: vec![Jump::ladder(3, 9), Jump::ladder(9, 20)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: vec![Jump::ladder(3, 9), Jump::snake(9, 3)],
+            },
+            follow,
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: vec![Jump::ladder(2, 4), Jump::ladder(5, 7), Jump::snake(7, 5)],
+            },
+            follow,
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: vec![Jump::ladder(3, 9), Jump::ladder(9, 20), Jump::snake(20, 3)],
+            },
+            follow,
+        ),
     ];
     for BoardCase(spec, rules) in &fixed {
         expect_verdict::<B>(spec, rules)?;
@@ -1023,45 +1286,116 @@ pub fn chains_and_cycles<B: SnakeLadder>() -> Result<(), Failure> {
                 let (last, first) = (squares[squares.len() - 1], squares[0]);
                 jumps.insert(at.index(jumps.len() + 1), kind(1, last, first));
             }
-            let rules = Rules { chains: if follow { ChainRule::Follow } else { ChainRule::Forbidden }, ..Rules::default() };
+            let rules = Rules {
+                chains: if follow {
+                    ChainRule::Follow
+                } else {
+                    ChainRule::Forbidden
+                },
+                ..Rules::default()
+            };
             BoardCase(BoardSpec { squares: n, jumps }, rules)
         });
-    check_property(&CHAINS_AND_CYCLES, 300, strategy, |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules))
+    check_property(
+        &CHAINS_AND_CYCLES,
+        300,
+        strategy,
+        |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules),
+    )
 }
 
 /// Unreachable N is rejected, naming the lowest trapped square.
 pub fn unreachable<B: SnakeLadder>() -> Result<(), Failure> {
-    let two_dice = Rules { dice: DiceSpec { count: 2, faces: 6 }, ..Rules::default() };
+    let two_dice = Rules {
+        dice: DiceSpec { count: 2, faces: 6 },
+        ..Rules::default()
+    };
     let fixed = [
         // A wall of six snakes in front of N.
-        BoardCase(BoardSpec { squares: 20, jumps: (14..20).map(|h| Jump::snake(h, 3)).collect() }, Rules::default()),
+        BoardCase(
+            BoardSpec {
+                squares: 20,
+                jumps: (14..20).map(|h| Jump::snake(h, 3)).collect(),
+            },
+            Rules::default(),
+        ),
         // Two dice can never roll 1: from 19 a player can never finish.
-        BoardCase(BoardSpec { squares: 20, jumps: vec![] }, two_dice),
+        BoardCase(
+            BoardSpec {
+                squares: 20,
+                jumps: vec![],
+            },
+            two_dice,
+        ),
         // … unless bouncing.
-        BoardCase(BoardSpec { squares: 20, jumps: vec![] }, Rules { overshoot: Overshoot::Bounce, ..two_dice }),
+        BoardCase(
+            BoardSpec {
+                squares: 20,
+                jumps: vec![],
+            },
+            Rules {
+                overshoot: Overshoot::Bounce,
+                ..two_dice
+            },
+        ),
         // A ladder into a trap, past a wall.
-        BoardCase(BoardSpec { squares: 30, jumps: (20..26).map(|h| Jump::snake(h, 2)).chain([Jump::ladder(3, 27)]).collect() }, Rules { overshoot: Overshoot::Stay, dice: DiceSpec { count: 1, faces: 6 }, ..Rules::default() }),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: (20..26)
+                    .map(|h| Jump::snake(h, 2))
+                    .chain([Jump::ladder(3, 27)])
+                    .collect(),
+            },
+            Rules {
+                overshoot: Overshoot::Stay,
+                dice: DiceSpec { count: 1, faces: 6 },
+                ..Rules::default()
+            },
+        ),
     ];
     for BoardCase(spec, rules) in &fixed {
         expect_verdict::<B>(spec, rules)?;
     }
     // Random walls of snake heads and traps near N, under random rules.
-    let strategy = (any_rules(), 0u32..=40, 0u32..1000, 1u32..=8, 0u32..1000, prop::collection::vec((0u32..1000, 0u32..1000), 0..4))
+    let strategy = (
+        any_rules(),
+        0u32..=40,
+        0u32..1000,
+        1u32..=8,
+        0u32..1000,
+        prop::collection::vec((0u32..1000, 0u32..1000), 0..4),
+    )
         .prop_map(|(rules, extra, wall_at, wall_len, tail, ladders)| {
             let n = rules.dice.highest().max(2) + 4 + extra;
             let start = 2 + wall_at * (n - 3) / 1000;
             let tail = 1 + tail * (start - 1) / 1000;
-            let mut jumps: Vec<Jump> = (start..(start + wall_len).min(n)).map(|h| Jump::snake(h, tail.min(h - 1).max(1))).filter(|j| j.from != j.to).collect();
+            let mut jumps: Vec<Jump> = (start..(start + wall_len).min(n))
+                .map(|h| Jump::snake(h, tail.min(h - 1).max(1)))
+                .filter(|j| j.from != j.to)
+                .collect();
             for (a, b) in ladders {
                 let from = 1 + a * (n - 1) / 1000;
                 let to = 1 + b * n / 1000;
-                if from < to && !jumps.iter().any(|j| j.from == from || j.from == to || j.to == from) {
+                if from < to
+                    && !jumps
+                        .iter()
+                        .any(|j| j.from == from || j.from == to || j.to == from)
+                {
                     jumps.push(Jump::ladder(from, to.min(n)));
                 }
             }
-            BoardCase(BoardSpec { squares: n, jumps }, Rules { chains: ChainRule::Follow, ..rules })
+            BoardCase(
+                BoardSpec { squares: n, jumps },
+                Rules {
+                    chains: ChainRule::Follow,
+                    ..rules
+                },
+            )
         });
-    check_property(&UNREACHABLE, 300, strategy, |BoardCase(spec, rules)| expect_verdict::<B>(&spec, &rules))
+    check_property(&UNREACHABLE, 300, strategy, |BoardCase(spec, rules)| {
+        expect_verdict::<B>(&spec, &rules)
+    })
 }
 
 /// A board file: its lines, with the expected parse.
@@ -1082,74 +1416,95 @@ impl fmt::Debug for FileCase {
 
 fn file_case() -> impl Strategy<Value = FileCase> {
     let jumps = prop::collection::vec((1u32..200, 1u32..200, 0u8..3, 0u8..4), 0..8);
-    (1u32..300, jumps, 0usize..10, 0u8..8, 0u8..4, any::<prop::sample::Index>()).prop_map(|(squares, jumps, squares_at, defect, style, at)| {
-        let pad = |s: &str, st: u8| match st {
-            0 => s.to_string(),
-            1 => format!("  {s}   "),
-            2 => format!("{s}  # a comment"),
-            _ => format!("\t{s}"),
-        };
-        let mut lines = Vec::new();
-        let mut spec = BoardSpec { squares, jumps: Vec::new() };
-        let squares_line = pad(&format!("squares {} {squares}", if style == 3 { "=" } else { "=" }), style);
-        for (i, &(a, b, k, st)) in jumps.iter().enumerate() {
-            if i == squares_at {
+    (
+        1u32..300,
+        jumps,
+        0usize..10,
+        0u8..8,
+        0u8..4,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(squares, jumps, squares_at, defect, style, at)| {
+            let pad = |s: &str, st: u8| match st {
+                0 => s.to_string(),
+                1 => format!("  {s}   "),
+                2 => format!("{s}  # a comment"),
+                _ => format!("\t{s}"),
+            };
+            let mut lines = Vec::new();
+            let mut spec = BoardSpec {
+                squares,
+                jumps: Vec::new(),
+            };
+            let squares_line = pad(
+                &format!("squares {} {squares}", if style == 3 { "=" } else { "=" }),
+                style,
+            );
+            for (i, &(a, b, k, st)) in jumps.iter().enumerate() {
+                if i == squares_at {
+                    lines.push(squares_line.clone());
+                }
+                if st == 3 {
+                    lines.push("# comment line".into());
+                    lines.push(String::new());
+                }
+                let j = match k {
+                    0 => Jump::snake(a, b),
+                    1 => Jump::ladder(a, b),
+                    _ => Jump::jump(a, b),
+                };
+                let text = if st == 1 {
+                    format!("{j}").replace(" -> ", "->")
+                } else {
+                    format!("{j}")
+                };
+                lines.push(pad(&text, st));
+                spec.jumps.push(j);
+            }
+            if squares_at >= jumps.len() {
                 lines.push(squares_line.clone());
             }
-            if st == 3 {
-                lines.push("# comment line".into());
-                lines.push(String::new());
-            }
-            let j = match k {
-                0 => Jump::snake(a, b),
-                1 => Jump::ladder(a, b),
-                _ => Jump::jump(a, b),
+            let bad_line = |lines: &mut Vec<String>, text: &str| -> usize {
+                let i = at.index(lines.len() + 1);
+                lines.insert(i, text.to_string());
+                i + 1
             };
-            let text = if st == 1 { format!("{j}").replace(" -> ", "->") } else { format!("{j}") };
-            lines.push(pad(&text, st));
-            spec.jumps.push(j);
-        }
-        if squares_at >= jumps.len() {
-            lines.push(squares_line.clone());
-        }
-        let bad_line = |lines: &mut Vec<String>, text: &str| -> usize {
-            let i = at.index(lines.len() + 1);
-            lines.insert(i, text.to_string());
-            i + 1
-        };
-        let err = |line, reason| Err(ParseError { line, reason });
-        let expected = match defect {
-            0 | 1 | 2 => Ok(spec),
-            3 => {
-                let l = bad_line(&mut lines, "chute 5 -> 3");
-                err(l, ParseReason::UnknownKeyword("chute".into()))
-            }
-            4 => {
-                let l = bad_line(&mut lines, "ladder 5 7");
-                err(l, ParseReason::Malformed("ladder BOTTOM -> TOP"))
-            }
-            5 => {
-                let l = bad_line(&mut lines, "snake 12 -> -3");
-                err(l, ParseReason::BadNumber("-3".into()))
-            }
-            6 => {
-                let l = bad_line(&mut lines, "squares = 99999999999");
-                err(l, ParseReason::BadNumber("99999999999".into()))
-            }
-            _ => {
-                // No squares line, or two.
-                let first = lines.iter().position(|l| l.contains("squares")).unwrap_or(0);
-                if at.index(2) == 0 {
-                    lines.remove(first);
-                    err(lines.len() + 1, ParseReason::MissingSquares)
-                } else {
-                    lines.push("squares = 10".into());
-                    err(lines.len(), ParseReason::DuplicateSquares)
+            let err = |line, reason| Err(ParseError { line, reason });
+            let expected = match defect {
+                0 | 1 | 2 => Ok(spec),
+                3 => {
+                    let l = bad_line(&mut lines, "chute 5 -> 3");
+                    err(l, ParseReason::UnknownKeyword("chute".into()))
                 }
-            }
-        };
-        FileCase { lines, expected }
-    })
+                4 => {
+                    let l = bad_line(&mut lines, "ladder 5 7");
+                    err(l, ParseReason::Malformed("ladder BOTTOM -> TOP"))
+                }
+                5 => {
+                    let l = bad_line(&mut lines, "snake 12 -> -3");
+                    err(l, ParseReason::BadNumber("-3".into()))
+                }
+                6 => {
+                    let l = bad_line(&mut lines, "squares = 99999999999");
+                    err(l, ParseReason::BadNumber("99999999999".into()))
+                }
+                _ => {
+                    // No squares line, or two.
+                    let first = lines
+                        .iter()
+                        .position(|l| l.contains("squares"))
+                        .unwrap_or(0);
+                    if at.index(2) == 0 {
+                        lines.remove(first);
+                        err(lines.len() + 1, ParseReason::MissingSquares)
+                    } else {
+                        lines.push("squares = 10".into());
+                        err(lines.len(), ParseReason::DuplicateSquares)
+                    }
+                }
+            };
+            FileCase { lines, expected }
+        })
 }
 
 /// Board files round-trip; bad files name the line.
@@ -1161,18 +1516,30 @@ pub fn board_file<B: SnakeLadder>() -> Result<(), Failure> {
     ];
     let parsed = B::parse(shipped[0]);
     if parsed.as_ref() != Ok(&classic_board()) {
-        return Err(Failure::new("SnakeLadder::parse(boards/classic.txt)", format!("Ok({})", describe(&classic_board())), format!("{parsed:?}")));
+        return Err(Failure::new(
+            "SnakeLadder::parse(boards/classic.txt)",
+            format!("Ok({})", describe(&classic_board())),
+            format!("{parsed:?}"),
+        ));
     }
     for text in &shipped[1..] {
         if let Err(e) = B::parse(text) {
-            return Err(Failure::new(format!("SnakeLadder::parse of:\n{text}"), "Ok(board)", format!("Err({e:?}): {e}")));
+            return Err(Failure::new(
+                format!("SnakeLadder::parse of:\n{text}"),
+                "Ok(board)",
+                format!("Err({e:?}): {e}"),
+            ));
         }
     }
     check_property(&BOARD_FILE, 300, file_case(), |case| {
         let text = case.lines.join("\n");
         let got = B::parse(&text);
         if got != case.expected {
-            return Err(Failure::new(format!("SnakeLadder::parse of:\n{case:?}"), format!("{:?}", case.expected), format!("{got:?}")));
+            return Err(Failure::new(
+                format!("SnakeLadder::parse of:\n{case:?}"),
+                format!("{:?}", case.expected),
+                format!("{got:?}"),
+            ));
         }
         Ok(())
     })
@@ -1184,17 +1551,40 @@ pub fn board_file<B: SnakeLadder>() -> Result<(), Failure> {
 
 /// Turn order over random games, including extra turns.
 pub fn turn_order<B: SnakeLadder>() -> Result<(), Failure> {
-    let spec = BoardSpec { squares: 10, jumps: vec![] };
+    let spec = BoardSpec {
+        squares: 10,
+        jumps: vec![],
+    };
     let log = Transcript::new(setup_line(&spec, &Rules::default()));
     let board = build::<B>(&spec, &Rules::default(), &log)?;
     match board.new_game(0, Box::new(ScriptedDice::new([1]))) {
         Err(GameError::NoPlayers) => {}
-        other => return Err(Failure::new(format!("{log}\nnew_game(0 players)"), "Err(NoPlayers)", format!("{:?}", other.map(|_| "a game"))))
+        other => {
+            return Err(Failure::new(
+                format!("{log}\nnew_game(0 players)"),
+                "Err(NoPlayers)",
+                format!("{:?}", other.map(|_| "a game")),
+            ));
+        }
     }
     // Highest rolls in a row, then a pass, for three players: the order must resume with 1.
-    let extra = Rules { extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() };
-    scripted::<B>(&BoardSpec { squares: 100, jumps: vec![] }, &extra, 3, &[6, 2, 4, 6, 6, 6, 1, 3, 5, 6, 6, 2, 1], 13)?;
-    check_property(&TURN_ORDER, 150, setup(40, 1..=5), |s| model_game::<B>(&s, 400).map(|_| ()))
+    let extra = Rules {
+        extra_turn: ExtraTurn::OnHighestRoll,
+        ..Rules::default()
+    };
+    scripted::<B>(
+        &BoardSpec {
+            squares: 100,
+            jumps: vec![],
+        },
+        &extra,
+        3,
+        &[6, 2, 4, 6, 6, 6, 1, 3, 5, 6, 6, 2, 1],
+        13,
+    )?;
+    check_property(&TURN_ORDER, 150, setup(40, 1..=5), |s| {
+        model_game::<B>(&s, 400).map(|_| ())
+    })
 }
 
 /// Seeded dice are in range and fair; a turn rolls `count` dice.
@@ -1216,7 +1606,9 @@ pub fn dice<B: SnakeLadder>() -> Result<(), Failure> {
         }
         // Each face ~ Binomial(rolls, 1/faces): mean 600; allow 6 standard deviations.
         let (mean, sd) = (600.0, (600.0 * (1.0 - 1.0 / f64::from(faces))).sqrt());
-        if let Some(f) = (1..=faces as usize).find(|&f| (seen[f] as f64 - mean).abs() > 6.0 * sd + 1e-9) {
+        if let Some(f) =
+            (1..=faces as usize).find(|&f| (seen[f] as f64 - mean).abs() > 6.0 * sd + 1e-9)
+        {
             return Err(Failure::new(
                 format!("seeded_dice({seed}); roll({faces}) × {rolls}"),
                 format!("each face about {mean} times (± {:.0})", 6.0 * sd),
@@ -1225,17 +1617,36 @@ pub fn dice<B: SnakeLadder>() -> Result<(), Failure> {
         }
     }
     // Three four-faced dice per turn: each turn consumes three faces and moves by their sum.
-    let rules = Rules { dice: DiceSpec { count: 3, faces: 4 }, overshoot: Overshoot::Bounce, ..Rules::default() };
-    scripted::<B>(&BoardSpec { squares: 60, jumps: vec![Jump::ladder(9, 30)] }, &rules, 2, &[1, 2, 3, 4, 4, 1, 3, 1, 2, 2, 2, 2], 12)
+    let rules = Rules {
+        dice: DiceSpec { count: 3, faces: 4 },
+        overshoot: Overshoot::Bounce,
+        ..Rules::default()
+    };
+    scripted::<B>(
+        &BoardSpec {
+            squares: 60,
+            jumps: vec![Jump::ladder(9, 30)],
+        },
+        &rules,
+        2,
+        &[1, 2, 3, 4, 4, 1, 3, 1, 2, 2, 2, 2],
+        12,
+    )
 }
 
 /// Overshoot at every distance and roll, for every rule.
 pub fn overshoot<B: SnakeLadder>() -> Result<(), Failure> {
     let n = 30;
     // A snake and a ladder near the end, to be bounced onto.
-    let spec = BoardSpec { squares: n, jumps: vec![Jump::snake(27, 12), Jump::ladder(26, 28)] };
+    let spec = BoardSpec {
+        squares: n,
+        jumps: vec![Jump::snake(27, 12), Jump::ladder(26, 28)],
+    };
     for overshoot in [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish] {
-        let rules = Rules { overshoot, ..Rules::default() };
+        let rules = Rules {
+            overshoot,
+            ..Rules::default()
+        };
         for gap in 1..=5 {
             let at = n - gap;
             if at == 27 || at == 26 {
@@ -1252,9 +1663,16 @@ pub fn overshoot<B: SnakeLadder>() -> Result<(), Failure> {
     }
     // Two dice: from N − 3, a roll of 12 under each rule.
     for overshoot in [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish] {
-        let rules = Rules { overshoot, dice: DiceSpec { count: 2, faces: 6 }, ..Rules::default() };
+        let rules = Rules {
+            overshoot,
+            dice: DiceSpec { count: 2, faces: 6 },
+            ..Rules::default()
+        };
         // Under Stay, a snake on 39 keeps the board finishable with two dice.
-        let spec = BoardSpec { squares: 40, jumps: vec![Jump::snake(28, 3), Jump::snake(39, 30)] };
+        let spec = BoardSpec {
+            squares: 40,
+            jumps: vec![Jump::snake(28, 3), Jump::snake(39, 30)],
+        };
         scripted::<B>(&spec, &rules, 1, &[5, 5, 5, 5, 5, 5, 3, 4, 6, 6, 1, 1], 5)?;
     }
     Ok(())
@@ -1262,9 +1680,15 @@ pub fn overshoot<B: SnakeLadder>() -> Result<(), Failure> {
 
 /// Reaching N wins, directly or by ladder; afterwards the game is over.
 pub fn win_on_last<B: SnakeLadder>() -> Result<(), Failure> {
-    let spec = BoardSpec { squares: 30, jumps: vec![Jump::ladder(4, 30), Jump::snake(29, 2)] };
+    let spec = BoardSpec {
+        squares: 30,
+        jumps: vec![Jump::ladder(4, 30), Jump::snake(29, 2)],
+    };
     for overshoot in [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish] {
-        let rules = Rules { overshoot, ..Rules::default() };
+        let rules = Rules {
+            overshoot,
+            ..Rules::default()
+        };
         // Player 0 climbs the ladder to 30 on the first roll.
         scripted::<B>(&spec, &rules, 2, &[4], 3)?;
         // Player 1 climbs it after player 0 misses.
@@ -1274,7 +1698,9 @@ pub fn win_on_last<B: SnakeLadder>() -> Result<(), Failure> {
     let rules = Rules::default();
     let log = Transcript::new(format!("{}; scripted dice [4]", setup_line(&spec, &rules)));
     let board = build::<B>(&spec, &rules, &log)?;
-    let mut game = board.new_game(2, Box::new(ScriptedDice::new([4]))).map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
+    let mut game = board
+        .new_game(2, Box::new(ScriptedDice::new([4])))
+        .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
     let first = game.play_turn();
     for _ in 0..2 {
         let again = game.play_turn();
@@ -1286,44 +1712,108 @@ pub fn win_on_last<B: SnakeLadder>() -> Result<(), Failure> {
             ));
         }
     }
-    check_property(&WIN_ON_LAST, 100, setup(30, 1..=3), |s| model_game::<B>(&s, 400).map(|_| ()))
+    check_property(&WIN_ON_LAST, 100, setup(30, 1..=3), |s| {
+        model_game::<B>(&s, 400).map(|_| ())
+    })
 }
 
 /// Highest rolls: extra turns, and the third in a row forfeited.
 pub fn extra_turns<B: SnakeLadder>() -> Result<(), Failure> {
-    let spec = BoardSpec { squares: 100, jumps: vec![Jump::ladder(18, 40)] };
+    let spec = BoardSpec {
+        squares: 100,
+        jumps: vec![Jump::ladder(18, 40)],
+    };
     for extra_turn in [ExtraTurn::OnHighestRoll, ExtraTurn::Never] {
-        let rules = Rules { extra_turn, ..Rules::default() };
-        scripted::<B>(&spec, &rules, 2, &[6, 6, 6, 6, 6, 6, 6, 3, 6, 6, 1, 6, 6, 6, 6, 6], 16)?;
-        let two = Rules { dice: DiceSpec { count: 2, faces: 6 }, overshoot: Overshoot::Finish, ..rules };
-        scripted::<B>(&spec, &two, 2, &[6, 6, 6, 5, 6, 6, 6, 6, 6, 6, 6, 6, 2, 2], 7)?;
+        let rules = Rules {
+            extra_turn,
+            ..Rules::default()
+        };
+        scripted::<B>(
+            &spec,
+            &rules,
+            2,
+            &[6, 6, 6, 6, 6, 6, 6, 3, 6, 6, 1, 6, 6, 6, 6, 6],
+            16,
+        )?;
+        let two = Rules {
+            dice: DiceSpec { count: 2, faces: 6 },
+            overshoot: Overshoot::Finish,
+            ..rules
+        };
+        scripted::<B>(
+            &spec,
+            &two,
+            2,
+            &[6, 6, 6, 5, 6, 6, 6, 6, 6, 6, 6, 6, 2, 2],
+            7,
+        )?;
     }
     // Winning on a highest roll ends the game: no extra turn.
-    let rules = Rules { extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() };
-    scripted::<B>(&BoardSpec { squares: 12, jumps: vec![] }, &rules, 2, &[6, 6], 3)?;
-    check_property(&EXTRA_TURNS, 100, setup(30, 1..=3).prop_map(|mut s| {
-        s.rules.extra_turn = ExtraTurn::OnHighestRoll;
-        if Oracle::new(&s.spec, &s.rules).is_err() {
-            s.spec.jumps.clear();
-        }
-        s
-    }), |s| model_game::<B>(&s, 400).map(|_| ()))
+    let rules = Rules {
+        extra_turn: ExtraTurn::OnHighestRoll,
+        ..Rules::default()
+    };
+    scripted::<B>(
+        &BoardSpec {
+            squares: 12,
+            jumps: vec![],
+        },
+        &rules,
+        2,
+        &[6, 6],
+        3,
+    )?;
+    check_property(
+        &EXTRA_TURNS,
+        100,
+        setup(30, 1..=3).prop_map(|mut s| {
+            s.rules.extra_turn = ExtraTurn::OnHighestRoll;
+            if Oracle::new(&s.spec, &s.rules).is_err() {
+                s.spec.jumps.clear();
+            }
+            s
+        }),
+        |s| model_game::<B>(&s, 400).map(|_| ()),
+    )
 }
 
 /// Chained jumps are followed to the end.
 pub fn chained_jumps<B: SnakeLadder>() -> Result<(), Failure> {
-    let follow = Rules { chains: ChainRule::Follow, ..Rules::default() };
+    let follow = Rules {
+        chains: ChainRule::Follow,
+        ..Rules::default()
+    };
     let spec = BoardSpec {
         squares: 40,
-        jumps: vec![Jump::ladder(2, 9), Jump::ladder(9, 20), Jump::snake(20, 5), Jump::snake(38, 33), Jump::ladder(33, 36)],
+        jumps: vec![
+            Jump::ladder(2, 9),
+            Jump::ladder(9, 20),
+            Jump::snake(20, 5),
+            Jump::snake(38, 33),
+            Jump::ladder(33, 36),
+        ],
     };
     // 0 → 2 → 9 → 20 → 5; then bounce off 40 onto 38 → 33 → 36.
     scripted::<B>(&spec, &follow, 1, &[2, 3], 2)?;
-    scripted::<B>(&spec, &Rules { overshoot: Overshoot::Bounce, ..follow }, 1, &[5, 5, 5, 5, 5, 5, 5, 4], 8)?;
-    check_property(&CHAINED_JUMPS, 100, setup(30, 1..=2).prop_map(|mut s| {
-        s.rules.chains = ChainRule::Follow;
-        s
-    }), |s| model_game::<B>(&s, 300).map(|_| ()))
+    scripted::<B>(
+        &spec,
+        &Rules {
+            overshoot: Overshoot::Bounce,
+            ..follow
+        },
+        1,
+        &[5, 5, 5, 5, 5, 5, 5, 4],
+        8,
+    )?;
+    check_property(
+        &CHAINED_JUMPS,
+        100,
+        setup(30, 1..=2).prop_map(|mut s| {
+            s.rules.chains = ChainRule::Follow;
+            s
+        }),
+        |s| model_game::<B>(&s, 300).map(|_| ()),
+    )
 }
 
 /// A seed replays its game; different seeds differ.
@@ -1332,14 +1822,21 @@ pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
     check_property(&REPLAY, 60, strategy, |s| {
         let log = Transcript::new(format!("{s:?}"));
         let board = build::<B>(&s.spec, &s.rules, &log)?;
-        let new = |seed| board.new_game(s.players, B::seeded_dice(seed)).map_err(|e| Failure::new(&log, "a game", format!("{e:?}")));
+        let new = |seed| {
+            board
+                .new_game(s.players, B::seeded_dice(seed))
+                .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))
+        };
         let (mut a, mut b, mut c) = (new(s.seed)?, new(s.seed)?, new(s.seed ^ 0x5DEE_CE66)?);
         let mut differs = false;
         for turn in 1..=300 {
             let (ea, eb, ec) = (a.play_turn(), b.play_turn(), c.play_turn());
             if ea != eb {
                 return Err(Failure::new(
-                    format!("{log}\ngames A and B: new_game({}, seeded_dice({})), turns played alternately A, B, A, B …", s.players, s.seed),
+                    format!(
+                        "{log}\ngames A and B: new_game({}, seeded_dice({})), turns played alternately A, B, A, B …",
+                        s.players, s.seed
+                    ),
                     format!("turn {turn} of B = turn {turn} of A: {}", show_result(&ea)),
                     show_result(&eb),
                 ));
@@ -1353,7 +1850,11 @@ pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
         // impossible unless the seed is ignored.
         if !differs && s.spec.squares > 12 {
             return Err(Failure::new(
-                format!("{log}\ngames with seeded_dice({}) and seeded_dice({})", s.seed, s.seed ^ 0x5DEE_CE66),
+                format!(
+                    "{log}\ngames with seeded_dice({}) and seeded_dice({})",
+                    s.seed,
+                    s.seed ^ 0x5DEE_CE66
+                ),
                 "different seeds give different games",
                 "every turn was the same",
             ));
@@ -1370,29 +1871,58 @@ pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
 pub fn long_chains<B: SnakeLadder>() -> Result<(), Failure> {
     const N: u32 = 100_000;
     const LINKS: u32 = 40_000;
-    let rules = Rules { chains: ChainRule::Follow, ..Rules::default() };
+    let rules = Rules {
+        chains: ChainRule::Follow,
+        ..Rules::default()
+    };
     let end = 2 + 2 * LINKS;
     let mut spec = BoardSpec {
         squares: N,
-        jumps: (0..LINKS).map(|i| Jump::ladder(2 + 2 * i, 4 + 2 * i)).collect(),
+        jumps: (0..LINKS)
+            .map(|i| Jump::ladder(2 + 2 * i, 4 + 2 * i))
+            .collect(),
     };
-    let setup = format!("squares = {N}; ladder 2 -> 4; ladder 4 -> 6; … ladder {} -> {end} ({LINKS} chained ladders); rules: {}", end - 2, describe_rules(&rules));
+    let setup = format!(
+        "squares = {N}; ladder 2 -> 4; ladder 4 -> 6; … ladder {} -> {end} ({LINKS} chained ladders); rules: {}",
+        end - 2,
+        describe_rules(&rules)
+    );
     let mut log = Transcript::new(setup.clone());
     let board = build::<B>(&spec, &rules, &log)?;
-    let mut game = board.new_game(1, Box::new(ScriptedDice::new([2, 1]))).map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
+    let mut game = board
+        .new_game(1, Box::new(ScriptedDice::new([2, 1])))
+        .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
     let got = game.play_turn();
-    let want = TurnEvent { player: 0, roll: 2, from: 0, landed: 2, to: end, extra_turn: false, winner: None };
+    let want = TurnEvent {
+        player: 0,
+        roll: 2,
+        from: 0,
+        landed: 2,
+        to: end,
+        extra_turn: false,
+        winner: None,
+    };
     if got != Ok(want) {
-        return Err(Failure::new(format!("{log}\nscripted dice [2]: play_turn()"), show_event(&want), show_result(&got)));
+        return Err(Failure::new(
+            format!("{log}\nscripted dice [2]: play_turn()"),
+            show_event(&want),
+            show_result(&got),
+        ));
     }
     // Many players on seeded dice: nobody ever rests on a jump's start.
-    let mut game = board.new_game(50, Box::new(SuiteDice(SplitMix64::new(7)))).map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
+    let mut game = board
+        .new_game(50, Box::new(SuiteDice(SplitMix64::new(7))))
+        .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
     log.step("new_game(50 players), suite dice seed 7");
     for turn in 1..=3_000 {
         let e = game.play_turn();
         match e {
             Ok(e) if e.to >= 2 && e.to < end && e.to % 2 == 0 => {
-                return Err(Failure::new(&log, format!("turn {turn}: a move onto the chain ends on {end}"), format!("{} — resting on a ladder's bottom", show_event(&e))));
+                return Err(Failure::new(
+                    &log,
+                    format!("turn {turn}: a move onto the chain ends on {end}"),
+                    format!("{} — resting on a ladder's bottom", show_event(&e)),
+                ));
             }
             Ok(e) => log.step(format!("turn {turn}: {}", show_event(&e))),
             Err(_) => break,
@@ -1401,9 +1931,15 @@ pub fn long_chains<B: SnakeLadder>() -> Result<(), Failure> {
     // Closing the chain into a cycle of 40,001 jumps.
     spec.jumps.push(Jump::snake(end, 2));
     let got = B::new(&spec, &rules).map(|_| ());
-    let want = Err(BoardError::Cycle { jump: Jump::ladder(2, 4) });
+    let want = Err(BoardError::Cycle {
+        jump: Jump::ladder(2, 4),
+    });
     if got != want {
-        return Err(Failure::new(format!("{setup}; snake {end} -> 2\nSnakeLadder::new"), format!("{want:?}"), format!("{got:?}")));
+        return Err(Failure::new(
+            format!("{setup}; snake {end} -> 2\nSnakeLadder::new"),
+            format!("{want:?}"),
+            format!("{got:?}"),
+        ));
     }
     Ok(())
 }
@@ -1414,13 +1950,22 @@ pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
     const PLAYERS: usize = 1_000;
     let mut rng = SplitMix64::new(crate::grading::fnv1a(MANY_PLAYERS.id, 0));
     for overshoot in [Overshoot::Bounce] {
-        let rules = Rules { dice: DiceSpec { count: 2, faces: 6 }, overshoot, extra_turn: ExtraTurn::OnHighestRoll, chains: ChainRule::Forbidden };
+        let rules = Rules {
+            dice: DiceSpec { count: 2, faces: 6 },
+            overshoot,
+            extra_turn: ExtraTurn::OnHighestRoll,
+            chains: ChainRule::Forbidden,
+        };
         // Ladders every ~40 squares, snakes every ~90; kept only if the board stays valid.
         let mut jumps = Vec::new();
         let mut used = vec![false; N as usize + 1];
         for from in (5..N - 12).step_by(23) {
             let r = rng.next_u64();
-            let to = if r % 4 == 0 { from.saturating_sub(1 + (r >> 8) as u32 % 80).max(1) } else { (from + 1 + (r >> 8) as u32 % 300).min(N - 1) };
+            let to = if r % 4 == 0 {
+                from.saturating_sub(1 + (r >> 8) as u32 % 80).max(1)
+            } else {
+                (from + 1 + (r >> 8) as u32 % 300).min(N - 1)
+            };
             if !used[from as usize] && !used[to as usize] && from != to {
                 used[from as usize] = true;
                 used[to as usize] = true;
@@ -1428,12 +1973,28 @@ pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
             }
         }
         let spec = BoardSpec { squares: N, jumps };
-        let mut log = Transcript::new(format!("squares = {N} with {} jumps (suite board); rules: {}", spec.jumps.len(), describe_rules(&rules)));
-        let oracle = Oracle::new(&spec, &rules).map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
+        let mut log = Transcript::new(format!(
+            "squares = {N} with {} jumps (suite board); rules: {}",
+            spec.jumps.len(),
+            describe_rules(&rules)
+        ));
+        let oracle = Oracle::new(&spec, &rules)
+            .map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
         let board = build::<B>(&spec, &rules, &log)?;
-        let played = play_against_model(&board, &oracle, PLAYERS, SuiteDice(SplitMix64::new(rng.next_u64())), 3_000_000, &mut log)?;
+        let played = play_against_model(
+            &board,
+            &oracle,
+            PLAYERS,
+            SuiteDice(SplitMix64::new(rng.next_u64())),
+            3_000_000,
+            &mut log,
+        )?;
         if played == 3_000_000 {
-            return Err(Failure::new(&log, "the game ends (the model game did)", "no winner after 3,000,000 turns"));
+            return Err(Failure::new(
+                &log,
+                "the game ends (the model game did)",
+                "no winner after 3,000,000 turns",
+            ));
         }
     }
     Ok(())
@@ -1445,7 +2006,8 @@ pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
 
 fn analysed<B: SnakeLadder>(s: &BoardCase) -> Result<(Oracle, B, Transcript), Failure> {
     let log = Transcript::new(setup_line(&s.0, &s.1));
-    let oracle = Oracle::new(&s.0, &s.1).map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
+    let oracle = Oracle::new(&s.0, &s.1)
+        .map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
     let board = build::<B>(&s.0, &s.1, &log)?;
     Ok((oracle, board, log))
 }
@@ -1462,9 +2024,34 @@ fn analysis_boards() -> impl Strategy<Value = BoardCase> {
 fn fixed_analysis_boards() -> Vec<BoardCase> {
     vec![
         BoardCase(classic_board(), Rules::default()),
-        BoardCase(classic_board(), Rules { overshoot: Overshoot::Bounce, extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() }),
-        BoardCase(BoardSpec { squares: 2, jumps: vec![] }, Rules { dice: DiceSpec { count: 1, faces: 1 }, ..Rules::default() }),
-        BoardCase(BoardSpec { squares: 6, jumps: vec![Jump::ladder(1, 6)] }, Rules { extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() }),
+        BoardCase(
+            classic_board(),
+            Rules {
+                overshoot: Overshoot::Bounce,
+                extra_turn: ExtraTurn::OnHighestRoll,
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 2,
+                jumps: vec![],
+            },
+            Rules {
+                dice: DiceSpec { count: 1, faces: 1 },
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 6,
+                jumps: vec![Jump::ladder(1, 6)],
+            },
+            Rules {
+                extra_turn: ExtraTurn::OnHighestRoll,
+                ..Rules::default()
+            },
+        ),
     ]
 }
 
@@ -1479,14 +2066,22 @@ pub fn expected_turns<B: SnakeLadder>() -> Result<(), Failure> {
         let want = oracle.expected_turns();
         let got = board.analyze().expected_turns;
         if !close(got, want, 1e-6) || !got.is_finite() {
-            return Err(Failure::new(format!("{log}\nanalyze()"), format!("expected_turns = {want:.9}"), format!("expected_turns = {got:.9}")));
+            return Err(Failure::new(
+                format!("{log}\nanalyze()"),
+                format!("expected_turns = {want:.9}"),
+                format!("expected_turns = {got:.9}"),
+            ));
         }
         Ok(())
     };
     let (_, board, log) = analysed::<B>(&BoardCase(classic_board(), Rules::default()))?;
     let got = board.analyze().expected_turns;
     if !close(got, CLASSIC_EXPECTED_TURNS, 1e-8) {
-        return Err(Failure::new(format!("{log}\nanalyze() on the classic board"), format!("expected_turns = {CLASSIC_EXPECTED_TURNS} (published)"), format!("expected_turns = {got:.9}")));
+        return Err(Failure::new(
+            format!("{log}\nanalyze() on the classic board"),
+            format!("expected_turns = {CLASSIC_EXPECTED_TURNS} (published)"),
+            format!("expected_turns = {got:.9}"),
+        ));
     }
     for case in fixed_analysis_boards() {
         check(case)?;
@@ -1501,23 +2096,42 @@ pub fn distribution<B: SnakeLadder>() -> Result<(), Failure> {
         let a = board.analyze();
         let shortest = oracle.shortest_game();
         if a.shortest_game != shortest {
-            return Err(Failure::new(format!("{log}\nanalyze()"), format!("shortest_game = {shortest}"), format!("shortest_game = {}", a.shortest_game)));
+            return Err(Failure::new(
+                format!("{log}\nanalyze()"),
+                format!("shortest_game = {shortest}"),
+                format!("shortest_game = {}", a.shortest_game),
+            ));
         }
         let horizon = (3.0 * oracle.expected_turns()).ceil() as u32 + 3;
         let want = oracle.finished_within(horizon);
         let got = board.finished_within(horizon);
         if got.len() != want.len() {
-            return Err(Failure::new(format!("{log}\nfinished_within({horizon})"), format!("{} entries (k = 0..={horizon})", want.len()), format!("{} entries", got.len())));
+            return Err(Failure::new(
+                format!("{log}\nfinished_within({horizon})"),
+                format!("{} entries (k = 0..={horizon})", want.len()),
+                format!("{} entries", got.len()),
+            ));
         }
         if let Some(k) = (0..want.len()).find(|&k| !close(got[k], want[k], 1e-9)) {
-            return Err(Failure::new(format!("{log}\nfinished_within({horizon})"), format!("P(finished within {k} turns) = {:.12}", want[k]), format!("{:.12}", got[k])));
+            return Err(Failure::new(
+                format!("{log}\nfinished_within({horizon})"),
+                format!("P(finished within {k} turns) = {:.12}", want[k]),
+                format!("{:.12}", got[k]),
+            ));
         }
         // The median: the first k with P ≥ 1/2 (either side of a tie within rounding).
         let m = a.median_turns as usize;
         let ok = m < want.len() && want[m] >= 0.5 - 1e-9 && (m == 0 || want[m - 1] <= 0.5 + 1e-9);
         if !ok {
-            let first = want.iter().position(|&p| p >= 0.5).map_or("beyond".into(), |k| k.to_string());
-            return Err(Failure::new(format!("{log}\nanalyze()"), format!("median_turns = {first}"), format!("median_turns = {m}")));
+            let first = want
+                .iter()
+                .position(|&p| p >= 0.5)
+                .map_or("beyond".into(), |k| k.to_string());
+            return Err(Failure::new(
+                format!("{log}\nanalyze()"),
+                format!("median_turns = {first}"),
+                format!("median_turns = {m}"),
+            ));
         }
         Ok(())
     };
@@ -1531,23 +2145,67 @@ pub fn distribution<B: SnakeLadder>() -> Result<(), Failure> {
 pub fn monte_carlo<B: SnakeLadder>() -> Result<(), Failure> {
     const GAMES: u64 = 4_000;
     let cases = [
-        BoardCase(BoardSpec { squares: 20, jumps: vec![Jump::ladder(3, 11), Jump::snake(14, 4)] }, Rules { overshoot: Overshoot::Finish, ..Rules::default() }),
-        BoardCase(BoardSpec { squares: 30, jumps: vec![Jump::ladder(5, 17), Jump::snake(25, 9), Jump::ladder(17, 22)] }, Rules { dice: DiceSpec { count: 2, faces: 6 }, overshoot: Overshoot::Bounce, extra_turn: ExtraTurn::OnHighestRoll, chains: ChainRule::Follow }),
-        BoardCase(BoardSpec { squares: 24, jumps: vec![Jump::snake(23, 12)] }, Rules { dice: DiceSpec { count: 1, faces: 4 }, extra_turn: ExtraTurn::OnHighestRoll, ..Rules::default() }),
+        BoardCase(
+            BoardSpec {
+                squares: 20,
+                jumps: vec![Jump::ladder(3, 11), Jump::snake(14, 4)],
+            },
+            Rules {
+                overshoot: Overshoot::Finish,
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 30,
+                jumps: vec![
+                    Jump::ladder(5, 17),
+                    Jump::snake(25, 9),
+                    Jump::ladder(17, 22),
+                ],
+            },
+            Rules {
+                dice: DiceSpec { count: 2, faces: 6 },
+                overshoot: Overshoot::Bounce,
+                extra_turn: ExtraTurn::OnHighestRoll,
+                chains: ChainRule::Follow,
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 24,
+                jumps: vec![Jump::snake(23, 12)],
+            },
+            Rules {
+                dice: DiceSpec { count: 1, faces: 4 },
+                extra_turn: ExtraTurn::OnHighestRoll,
+                ..Rules::default()
+            },
+        ),
         BoardCase(classic_board(), Rules::default()),
     ];
     for case in &cases {
         let (_, board, log) = analysed::<B>(case)?;
         let a = board.analyze();
         let median = a.median_turns;
-        let p_median = board.finished_within(median).get(median as usize).copied().unwrap_or(f64::NAN);
+        let p_median = board
+            .finished_within(median)
+            .get(median as usize)
+            .copied()
+            .unwrap_or(f64::NAN);
         let (mut sum, mut sum_sq, mut within) = (0.0, 0.0, 0u64);
         for seed in 0..GAMES {
-            let mut game = board.new_game(1, B::seeded_dice(seed)).map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
+            let mut game = board
+                .new_game(1, B::seeded_dice(seed))
+                .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
             let mut turns = 0u64;
             while game.winner().is_none() {
                 if game.play_turn().is_err() || turns > 100_000 {
-                    return Err(Failure::new(format!("{log}\nnew_game(1, seeded_dice({seed})), play_turn() until a win"), "the game ends", format!("no win after {turns} turns")));
+                    return Err(Failure::new(
+                        format!("{log}\nnew_game(1, seeded_dice({seed})), play_turn() until a win"),
+                        "the game ends",
+                        format!("no win after {turns} turns"),
+                    ));
                 }
                 turns += 1;
             }
@@ -1560,12 +2218,28 @@ pub fn monte_carlo<B: SnakeLadder>() -> Result<(), Failure> {
         let se = ((sum_sq / g - mean * mean).max(0.0) / g).sqrt();
         let share = within as f64 / g;
         let se_share = (p_median * (1.0 - p_median) / g).sqrt();
-        let input = format!("{log}\n{GAMES} games: new_game(1, seeded_dice(seed)) for seed 0..{GAMES}, play_turn() until the win, counting turns");
+        let input = format!(
+            "{log}\n{GAMES} games: new_game(1, seeded_dice(seed)) for seed 0..{GAMES}, play_turn() until the win, counting turns"
+        );
         if (mean - a.expected_turns).abs() > 5.0 * se + 1e-9 {
-            return Err(Failure::new(input, format!("mean game length {mean:.3} ± {:.3} (5 standard errors) to agree with analyze().expected_turns", 5.0 * se), format!("expected_turns = {:.3}", a.expected_turns)));
+            return Err(Failure::new(
+                input,
+                format!(
+                    "mean game length {mean:.3} ± {:.3} (5 standard errors) to agree with analyze().expected_turns",
+                    5.0 * se
+                ),
+                format!("expected_turns = {:.3}", a.expected_turns),
+            ));
         }
         if (share - p_median).abs() > 5.0 * se_share + 1e-3 {
-            return Err(Failure::new(input, format!("share of games finished within the median ({median}) = {share:.4} ± {:.4} to agree with finished_within", 5.0 * se_share), format!("finished_within({median}) = {p_median:.4}")));
+            return Err(Failure::new(
+                input,
+                format!(
+                    "share of games finished within the median ({median}) = {share:.4} ± {:.4} to agree with finished_within",
+                    5.0 * se_share
+                ),
+                format!("finished_within({median}) = {p_median:.4}"),
+            ));
         }
     }
     Ok(())

@@ -371,7 +371,8 @@ impl<F: Flaw> Flawed<F> {
     fn simulated_expectation(&self, games: u64) -> f64 {
         let mut total = 0u64;
         for seed in 0..games {
-            let Ok(mut game) = self.new_game(1, Box::new(reference::SeededDice::new(seed ^ 0xA5A5)))
+            let Ok(mut game) =
+                self.new_game(1, Box::new(reference::SeededDice::new(seed ^ 0xA5A5)))
             else {
                 return f64::NAN;
             };
@@ -469,8 +470,7 @@ impl<F: Flaw> super::Game for FlawedGame<F> {
         self.turns += 1;
         let from = self.positions[player];
         let n = self.squares;
-        let highest =
-            self.rules.extra_turn == ExtraTurn::OnHighestRoll && roll == dice.highest();
+        let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && roll == dice.highest();
         let mut event = TurnEvent {
             player,
             roll,

@@ -103,7 +103,10 @@ pub fn parse(text: &str) -> Result<BoardSpec, ParseError> {
     let mut lines = 0;
     for (i, raw) in text.lines().enumerate() {
         lines = i + 1;
-        let err = |reason| ParseError { line: i + 1, reason };
+        let err = |reason| ParseError {
+            line: i + 1,
+            reason,
+        };
         let line = raw.split('#').next().unwrap_or("").trim();
         let Some(keyword) = line.split_whitespace().next() else {
             continue;
@@ -412,8 +415,8 @@ impl super::Game for Game {
         }
         let player = self.current;
         let from = self.positions[player];
-        let highest = roll == dice.highest()
-            && self.board.inner.rules.extra_turn == ExtraTurn::OnHighestRoll;
+        let highest =
+            roll == dice.highest() && self.board.inner.rules.extra_turn == ExtraTurn::OnHighestRoll;
         let mut event = TurnEvent {
             player,
             roll,

@@ -114,7 +114,9 @@ fn one_line(clap_error: &str) -> String {
     let words: Vec<&str> = clap_error
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
         .collect();
     let msg = words.join(" ");
     let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
@@ -136,11 +138,8 @@ fn settings(args: &Args) -> Result<(Rules, bool), String> {
         &["stay", "bounce", "finish"],
     )?];
     let json = choice("--format", &args.format, &["text", "json"])? == 1;
-    let chains = [ChainRule::Forbidden, ChainRule::Follow][choice(
-        "--chains",
-        &args.chains,
-        &["forbid", "follow"],
-    )?];
+    let chains = [ChainRule::Forbidden, ChainRule::Follow]
+        [choice("--chains", &args.chains, &["forbid", "follow"])?];
     let dice = args
         .dice
         .split_once('d')
@@ -254,7 +253,11 @@ impl Report<'_> {
                 (lo, hi, lengths[lo..=hi].iter().sum())
             })
             .collect();
-        let top = rows.iter().map(|r| r.2).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+        let top = rows
+            .iter()
+            .map(|r| r.2)
+            .fold(0.0, f64::max)
+            .max(f64::MIN_POSITIVE);
         out.push_str("game length (turns)   P(length)  P(≤ length)\n");
         for (lo, hi, p) in rows {
             let label = if lo == hi {
