@@ -22,7 +22,7 @@ fn big_board() -> BoardSpec {
     let mut jumps = Vec::new();
     for from in (7..n - 12).step_by(25) {
         let r = rng.next_u64();
-        let to = if r % 4 == 0 {
+        let to = if r.is_multiple_of(4) {
             from.saturating_sub(1 + (r >> 8) as u32 % 200).max(1)
         } else {
             (from + 1 + (r >> 8) as u32 % 200).min(n - 1)
@@ -30,7 +30,7 @@ fn big_board() -> BoardSpec {
         if !used[from as usize] && !used[to as usize] {
             used[from as usize] = true;
             used[to as usize] = true;
-            jumps.push(Jump::jump(from, to));
+            jumps.push(Jump::either_way(from, to));
         }
     }
     BoardSpec { squares: n, jumps }

@@ -399,7 +399,7 @@ impl Oracle {
 
     /// The single-player chain: states (square, streak) reachable from (0, 0), and per state
     /// its transitions `(Some(target) | None for finished, probability)`.
-    fn chain(&self) -> (Vec<(u32, u8)>, Vec<Vec<(Option<usize>, f64)>>) {
+    fn chain(&self) -> (Vec<(u32, u8)>, Transitions) {
         let dice = self.rules.dice;
         let extra = self.rules.extra_turn == ExtraTurn::OnHighestRoll;
         // P(roll) by enumerating every combination of faces.
@@ -464,8 +464,9 @@ impl Oracle {
             for row in col + 1..n {
                 let f = a[row][col] / a[col][col];
                 if f != 0.0 {
-                    for k in col..=n {
-                        a[row][k] -= f * a[col][k];
+                    let pivot = a[col].clone();
+                    for (x, p) in a[row].iter_mut().zip(&pivot).skip(col) {
+                        *x -= f * p;
                     }
                 }
             }
@@ -523,6 +524,9 @@ impl Oracle {
         u32::MAX
     }
 }
+
+/// Per state, its transitions: (`Some(target)`, or `None` for finished, probability).
+type Transitions = Vec<Vec<(Option<usize>, f64)>>;
 
 /// The model game: the same rules, turn by turn, fed the same die faces as the solution.
 #[derive(Debug, Clone)]
@@ -798,7 +802,7 @@ fn raw_jumps() -> impl Strategy<Value = Vec<(u32, u32, u8)>> {
 
 fn kind(k: u8, from: u32, to: u32) -> Jump {
     match k {
-        0 => Jump::jump(from, to),
+        0 => Jump::either_way(from, to),
         _ if to > from => Jump::ladder(from, to),
         _ => Jump::snake(from, to),
     }
@@ -986,7 +990,7 @@ fn scripted<B: SnakeLadder>(
 fn walk_to(square: u32, max_face: u32) -> Vec<u32> {
     let step = max_face.saturating_sub(1).max(1);
     let mut faces = vec![step; (square / step) as usize];
-    if square % step > 0 {
+    if !square.is_multiple_of(step) {
         faces.push(square % step);
     }
     faces
@@ -1056,7 +1060,7 @@ pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
         BoardCase(
             BoardSpec {
                 squares: 800,
-                jumps: vec![Jump::jump(799, 800)],
+                jumps: vec![Jump::either_way(799, 800)],
             },
             Rules {
                 dice: DiceSpec {
@@ -1138,19 +1142,19 @@ fn broken_board() -> impl Strategy<Value = BoardCase> {
                     [
                         Jump::snake(n, 1),
                         Jump::snake(n, n - 1),
-                        Jump::jump(n, 1),
+                        Jump::either_way(n, 1),
                         Jump::ladder(n, n),
                     ][wiggle as usize],
                 ),
                 4 => {
                     let s = 1 + wiggle % (n - 1);
-                    insert(&mut spec, Jump::jump(s, s));
+                    insert(&mut spec, Jump::either_way(s, s));
                 }
                 5 | 6 => match pick(&spec) {
                     Some(j) => {
                         let to = if j.to == 1 { 2.min(n) } else { 1 };
                         spec.jumps
-                            .push(Jump::jump(j.from, if to == j.from { n } else { to }));
+                            .push(Jump::either_way(j.from, if to == j.from { n } else { to }));
                     }
                     None => {
                         spec.jumps.push(Jump::ladder(1, n));
@@ -1436,10 +1440,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                 squares,
                 jumps: Vec::new(),
             };
-            let squares_line = pad(
-                &format!("squares {} {squares}", if style == 3 { "=" } else { "=" }),
-                style,
-            );
+            let squares_line = pad(&format!("squares = {squares}"), style);
             for (i, &(a, b, k, st)) in jumps.iter().enumerate() {
                 if i == squares_at {
                     lines.push(squares_line.clone());
@@ -1451,7 +1452,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                 let j = match k {
                     0 => Jump::snake(a, b),
                     1 => Jump::ladder(a, b),
-                    _ => Jump::jump(a, b),
+                    _ => Jump::either_way(a, b),
                 };
                 let text = if st == 1 {
                     format!("{j}").replace(" -> ", "->")
@@ -1471,7 +1472,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
             };
             let err = |line, reason| Err(ParseError { line, reason });
             let expected = match defect {
-                0 | 1 | 2 => Ok(spec),
+                0..=2 => Ok(spec),
                 3 => {
                     let l = bad_line(&mut lines, "chute 5 -> 3");
                     err(l, ParseReason::UnknownKeyword("chute".into()))
@@ -1961,7 +1962,7 @@ pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
         let mut used = vec![false; N as usize + 1];
         for from in (5..N - 12).step_by(23) {
             let r = rng.next_u64();
-            let to = if r % 4 == 0 {
+            let to = if r.is_multiple_of(4) {
                 from.saturating_sub(1 + (r >> 8) as u32 % 80).max(1)
             } else {
                 (from + 1 + (r >> 8) as u32 % 300).min(N - 1)
@@ -1969,7 +1970,7 @@ pub fn many_players<B: SnakeLadder>() -> Result<(), Failure> {
             if !used[from as usize] && !used[to as usize] && from != to {
                 used[from as usize] = true;
                 used[to as usize] = true;
-                jumps.push(Jump::jump(from, to));
+                jumps.push(Jump::either_way(from, to));
             }
         }
         let spec = BoardSpec { squares: N, jumps };

@@ -95,7 +95,7 @@ impl Jump {
     }
 
     /// A jump whose direction is not declared.
-    pub const fn jump(from: u32, to: u32) -> Self {
+    pub const fn either_way(from: u32, to: u32) -> Self {
         Self {
             from,
             to,

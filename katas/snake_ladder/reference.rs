@@ -139,7 +139,7 @@ pub fn parse(text: &str) -> Result<BoardSpec, ParseError> {
                 jumps.push(match keyword {
                     "snake" => Jump::snake(from, to),
                     "ladder" => Jump::ladder(from, to),
-                    _ => Jump::jump(from, to),
+                    _ => Jump::either_way(from, to),
                 });
             }
             other => return Err(err(ParseReason::UnknownKeyword(other.to_string()))),
@@ -820,8 +820,9 @@ fn gauss_jordan(m: &mut [Vec<f64>], b: &mut [Vec<f64>]) {
             if row == col || f == 0.0 {
                 continue;
             }
-            for k in 0..n {
-                m[row][k] -= f * m[col][k];
+            let pivot = m[col].clone();
+            for (x, p) in m[row].iter_mut().zip(&pivot) {
+                *x -= f * p;
             }
             let (src, dst) = if row < col {
                 let (lo, hi) = b.split_at_mut(col);
