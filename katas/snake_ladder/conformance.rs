@@ -24,26 +24,8 @@ use std::fmt;
 // Criteria
 // ---------------------------------------------------------------------------------------------
 
-const fn criterion(
-    id: &'static str,
-    stage: u8,
-    weight: u32,
-    title: &'static str,
-    property: &'static str,
-    hint: &'static str,
-) -> Criterion {
-    Criterion {
-        id,
-        stage,
-        weight,
-        title,
-        property,
-        hint,
-    }
-}
-
 /// Valid boards are accepted.
-pub const VALID_BOARDS: Criterion = criterion(
+pub const VALID_BOARDS: Criterion = Criterion::new(
     "snake-ladder/stage1/valid-boards-accepted",
     1,
     3,
@@ -52,7 +34,7 @@ pub const VALID_BOARDS: Criterion = criterion(
     "check the bounds inclusively: a jump may end on N (a ladder to the winning square) and start on square 1",
 );
 /// Invalid boards are rejected with the right error.
-pub const INVALID_BOARDS: Criterion = criterion(
+pub const INVALID_BOARDS: Criterion = Criterion::new(
     "snake-ladder/stage1/invalid-boards-rejected",
     1,
     4,
@@ -61,7 +43,7 @@ pub const INVALID_BOARDS: Criterion = criterion(
     "validate every jump before building any map from start to end: inserting into a map silently replaces a duplicate, and a snake on N is only caught if you look for it",
 );
 /// Chains are rejected or followed, and cycles are rejected.
-pub const CHAINS_AND_CYCLES: Criterion = criterion(
+pub const CHAINS_AND_CYCLES: Criterion = Criterion::new(
     "snake-ladder/stage1/chains-and-cycles",
     1,
     3,
@@ -70,7 +52,7 @@ pub const CHAINS_AND_CYCLES: Criterion = criterion(
     "walk each chain with a visited set (or colour the jumps white/grey/black) before accepting the board: an unchecked cycle hangs the first game that lands on it",
 );
 /// Boards on which N cannot be reached are rejected.
-pub const UNREACHABLE: Criterion = criterion(
+pub const UNREACHABLE: Criterion = Criterion::new(
     "snake-ladder/stage1/unreachable-last-square",
     1,
     3,
@@ -79,7 +61,7 @@ pub const UNREACHABLE: Criterion = criterion(
     "search forwards from square 0 over every roll (after overshoot and jumps), then backwards from N; a reachable square the backward search misses is a trap",
 );
 /// Board files parse, and bad ones name the line.
-pub const BOARD_FILE: Criterion = criterion(
+pub const BOARD_FILE: Criterion = Criterion::new(
     "snake-ladder/stage1/board-file",
     1,
     3,
@@ -88,7 +70,7 @@ pub const BOARD_FILE: Criterion = criterion(
     "count lines from 1 as you read them (enumerate() starts at 0), and strip comments before splitting into words",
 );
 /// Turn order, including after extra turns.
-pub const TURN_ORDER: Criterion = criterion(
+pub const TURN_ORDER: Criterion = Criterion::new(
     "snake-ladder/stage2/turn-order",
     2,
     3,
@@ -97,7 +79,7 @@ pub const TURN_ORDER: Criterion = criterion(
     "keep the current player as state and advance it by one only when the turn passes; do not derive it from the number of turns played",
 );
 /// Dice are fair, in range, and configurable.
-pub const DICE: Criterion = criterion(
+pub const DICE: Criterion = Criterion::new(
     "snake-ladder/stage2/dice",
     2,
     3,
@@ -106,7 +88,7 @@ pub const DICE: Criterion = criterion(
     "map a random number r to a face with 1 + r % faces (or better, a multiply-shift), not r % faces and not r % (faces + 1)",
 );
 /// Overshoot rules at their boundaries.
-pub const OVERSHOOT: Criterion = criterion(
+pub const OVERSHOOT: Criterion = Criterion::new(
     "snake-ladder/stage2/overshoot",
     2,
     3,
@@ -115,7 +97,7 @@ pub const OVERSHOOT: Criterion = criterion(
     "write the overshoot as one function of (position, roll) and test it at N − 1 and N − highest roll; the bounce reflects off N itself",
 );
 /// Reaching N wins, however it is reached.
-pub const WIN_ON_LAST: Criterion = criterion(
+pub const WIN_ON_LAST: Criterion = Criterion::new(
     "snake-ladder/stage2/win-on-last-square",
     2,
     3,
@@ -124,7 +106,7 @@ pub const WIN_ON_LAST: Criterion = criterion(
     "decide the win after following the jumps, from the final square, not from the square the dice reached",
 );
 /// Extra turns and the three-in-a-row forfeit.
-pub const EXTRA_TURNS: Criterion = criterion(
+pub const EXTRA_TURNS: Criterion = Criterion::new(
     "snake-ladder/stage2/extra-turns",
     2,
     3,
@@ -133,7 +115,7 @@ pub const EXTRA_TURNS: Criterion = criterion(
     "count highest rolls in a row per turn, reset the count when the turn passes, and check it before moving",
 );
 /// Chained jumps are followed to the end.
-pub const CHAINED_JUMPS: Criterion = criterion(
+pub const CHAINED_JUMPS: Criterion = Criterion::new(
     "snake-ladder/stage2/chained-jumps",
     2,
     2,
@@ -142,7 +124,7 @@ pub const CHAINED_JUMPS: Criterion = criterion(
     "loop while the current square starts a jump (the board was checked for cycles), or resolve every chain once when the board is built",
 );
 /// The same seed replays the same game.
-pub const REPLAY: Criterion = criterion(
+pub const REPLAY: Criterion = Criterion::new(
     "snake-ladder/stage2/replay-from-seed",
     2,
     3,
@@ -151,7 +133,7 @@ pub const REPLAY: Criterion = criterion(
     "keep the generator's state inside the dice value; no global or thread-local RNG",
 );
 /// Long chains: no recursion limits.
-pub const LONG_CHAINS: Criterion = criterion(
+pub const LONG_CHAINS: Criterion = Criterion::new(
     "snake-ladder/stage3/long-chains",
     3,
     3,
@@ -160,7 +142,7 @@ pub const LONG_CHAINS: Criterion = criterion(
     "follow chains in a loop, not by recursion, and never cap the number of jumps followed: a depth limit strands players halfway",
 );
 /// Thousands of players on a big board.
-pub const MANY_PLAYERS: Criterion = criterion(
+pub const MANY_PLAYERS: Criterion = Criterion::new(
     "snake-ladder/stage3/many-players",
     3,
     3,
@@ -169,7 +151,7 @@ pub const MANY_PLAYERS: Criterion = criterion(
     "one turn should cost O(dice) — no scan over players or squares — and the current player must advance exactly as in a small game",
 );
 /// Expected turns, exactly.
-pub const EXPECTED_TURNS: Criterion = criterion(
+pub const EXPECTED_TURNS: Criterion = Criterion::new(
     "snake-ladder/stage4/expected-turns-exact",
     4,
     5,
@@ -178,7 +160,7 @@ pub const EXPECTED_TURNS: Criterion = criterion(
     "solve E[s] = 1 + Σ P(r)·E[next(s, r)] with E[N] = 0 exactly (a linear system), counting every roll as a turn; a simulation is off by a noticeable fraction of a turn",
 );
 /// The distribution of game length, median and shortest game, exactly.
-pub const DISTRIBUTION: Criterion = criterion(
+pub const DISTRIBUTION: Criterion = Criterion::new(
     "snake-ladder/stage4/distribution-exact",
     4,
     4,
@@ -187,7 +169,7 @@ pub const DISTRIBUTION: Criterion = criterion(
     "propagate the distribution over states one turn at a time from the start state; after 0 turns nobody has finished",
 );
 /// Simulation agrees with the exact figures.
-pub const MONTE_CARLO: Criterion = criterion(
+pub const MONTE_CARLO: Criterion = Criterion::new(
     "snake-ladder/stage4/monte-carlo-agreement",
     4,
     3,
@@ -560,15 +542,7 @@ impl ModelGame {
         let from = self.positions[player];
         let top = rules.extra_turn == ExtraTurn::OnHighestRoll
             && faces.iter().all(|&f| f == rules.dice.faces);
-        let mut event = TurnEvent {
-            player,
-            roll,
-            from,
-            landed: from,
-            to: from,
-            extra_turn: false,
-            winner: None,
-        };
+        let mut event = TurnEvent::standing(player, roll, from);
         if !(top && self.streak == 2) {
             (event.landed, event.to) = self.board.advance(from, roll);
             self.positions[player] = event.to;

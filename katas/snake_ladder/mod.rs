@@ -356,6 +356,22 @@ pub struct TurnEvent {
     pub winner: Option<usize>,
 }
 
+impl TurnEvent {
+    /// `player` rolled `roll` on square `from` and has not moved (yet): no jump, no extra turn,
+    /// no winner. The starting point of every turn, and the whole of a forfeited one.
+    pub const fn standing(player: usize, roll: u32, from: u32) -> Self {
+        Self {
+            player,
+            roll,
+            from,
+            landed: from,
+            to: from,
+            extra_turn: false,
+            winner: None,
+        }
+    }
+}
+
 /// Exact figures for a single player's game.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Analysis {

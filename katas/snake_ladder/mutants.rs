@@ -15,37 +15,15 @@ use super::{
     Analysis, BoardError, BoardSpec, Dice, ExtraTurn, GameError, Overshoot, ParseError, Rules,
     SnakeLadder, SplitMix64, TurnEvent, reference,
 };
-use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
-use crate::grading::{Check, Mutant};
+use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
+use crate::grading::Mutant;
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
-    fn realistic(
-        name: &'static str,
-        bug: &'static str,
-        must_fail: &'static [&'static str],
-        suite: fn() -> Vec<Check>,
-    ) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail,
-            hostile: false,
-            suite,
-        }
-    }
-    fn hostile(name: &'static str, bug: &'static str, suite: fn() -> Vec<Check>) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail: &[],
-            hostile: true,
-            suite,
-        }
-    }
-    vec![
+    let realistic = Mutant::realistic;
+    let mut mutants = vec![
         realistic(
             "ladder-to-last-rejected",
             "checks jump ends against 1..N exclusive, so a ladder to the winning square is rejected as off the board",
@@ -142,23 +120,14 @@ pub fn catalogue() -> Vec<Mutant> {
             &[EXPECTED_TURNS.id, DISTRIBUTION.id, MONTE_CARLO.id],
             suite::<Flawed<OffByOneTurn>>,
         ),
-        hostile("panics", "panics in every method", suite::<Hostile<Panics>>),
-        hostile(
-            "deadlocks",
-            "takes a lock it already holds, in every method",
-            suite::<Hostile<Deadlocks>>,
-        ),
-        hostile(
-            "spins-forever",
-            "loops forever in every method",
-            suite::<Hostile<SpinsForever>>,
-        ),
-        hostile(
-            "aborts",
-            "aborts the whole process in every method",
-            suite::<Hostile<Aborts>>,
-        ),
-    ]
+    ];
+    mutants.extend(hostile::mutants(
+        suite::<Hostile<Panics>>,
+        suite::<Hostile<Deadlocks>>,
+        suite::<Hostile<SpinsForever>>,
+        suite::<Hostile<Aborts>>,
+    ));
+    mutants
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,31 +424,13 @@ impl<F: Flaw> super::Game for FlawedGame<F> {
             return Err(GameError::GameOver { winner });
         }
         let dice = self.rules.dice;
-        let mut roll = 0;
-        for _ in 0..dice.count {
-            let value = self.dice.roll(dice.faces);
-            if !(1..=dice.faces).contains(&value) {
-                return Err(GameError::InvalidRoll {
-                    value,
-                    faces: dice.faces,
-                });
-            }
-            roll += value;
-        }
+        let roll = reference::roll(&mut *self.dice, dice)?;
         let player = self.mover();
         self.turns += 1;
         let from = self.positions[player];
         let n = self.squares;
         let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && roll == dice.highest();
-        let mut event = TurnEvent {
-            player,
-            roll,
-            from,
-            landed: from,
-            to: from,
-            extra_turn: false,
-            winner: None,
-        };
+        let mut event = TurnEvent::standing(player, roll, from);
         if highest && self.streak >= 2 && !F::UNBOUNDED_EXTRA {
             self.pass_turn(player);
             return Ok(event);

@@ -31,9 +31,9 @@
 //! shortest game is a breadth-first search over states.
 
 use super::{
-    Analysis, BoardError, BoardSpec, ChainRule, Dice, ExtraTurn, GameError, Jump, JumpKind,
-    MAX_DICE, MAX_FACES, MAX_SQUARES, Overshoot, ParseError, ParseReason, Rules, SnakeLadder,
-    SplitMix64, TurnEvent,
+    Analysis, BoardError, BoardSpec, ChainRule, Dice, DiceSpec, ExtraTurn, GameError, Jump,
+    JumpKind, MAX_DICE, MAX_FACES, MAX_SQUARES, Overshoot, ParseError, ParseReason, Rules,
+    SnakeLadder, SplitMix64, TurnEvent,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -385,6 +385,25 @@ impl Dice for SeededDice {
     }
 }
 
+/// Rolls `spec.count` dice of `spec.faces` faces and returns their sum.
+///
+/// # Errors
+/// [`GameError::InvalidRoll`] when a die shows a face outside `1..=faces`.
+pub fn roll(dice: &mut dyn Dice, spec: DiceSpec) -> Result<u32, GameError> {
+    let mut sum = 0;
+    for _ in 0..spec.count {
+        let value = dice.roll(spec.faces);
+        if !(1..=spec.faces).contains(&value) {
+            return Err(GameError::InvalidRoll {
+                value,
+                faces: spec.faces,
+            });
+        }
+        sum += value;
+    }
+    Ok(sum)
+}
+
 /// A game in progress on a [`Board`].
 pub struct Game {
     board: Board,
@@ -402,30 +421,12 @@ impl super::Game for Game {
             return Err(GameError::GameOver { winner });
         }
         let dice = self.board.inner.rules.dice;
-        let mut roll = 0;
-        for _ in 0..dice.count {
-            let value = self.dice.roll(dice.faces);
-            if !(1..=dice.faces).contains(&value) {
-                return Err(GameError::InvalidRoll {
-                    value,
-                    faces: dice.faces,
-                });
-            }
-            roll += value;
-        }
+        let roll = roll(&mut *self.dice, dice)?;
         let player = self.current;
         let from = self.positions[player];
         let highest =
             roll == dice.highest() && self.board.inner.rules.extra_turn == ExtraTurn::OnHighestRoll;
-        let mut event = TurnEvent {
-            player,
-            roll,
-            from,
-            landed: from,
-            to: from,
-            extra_turn: false,
-            winner: None,
-        };
+        let mut event = TurnEvent::standing(player, roll, from);
         if highest && self.streak == 2 {
             // The third highest roll in a row is forfeited.
             self.pass_turn();
