@@ -655,7 +655,7 @@ fn play_against_model<B: SnakeLadder>(
                 format!("Err({e:?})"),
             )
         })?;
-    log.step(format!("new_game({players} players)"));
+    log.step(format!("new_game(players: {players})"));
     let mut model = ModelGame::new(oracle, players);
     let mut model_dice = dice;
     let count = oracle.rules.dice.count;
@@ -1888,7 +1888,7 @@ pub fn long_chains<B: SnakeLadder>() -> Result<(), Failure> {
     let mut game = board
         .new_game(50, Box::new(SuiteDice(SplitMix64::new(7))))
         .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
-    log.step("new_game(50 players), suite dice seed 7");
+    log.step("new_game(players: 50), suite dice seed 7");
     for turn in 1..=3_000 {
         let e = game.play_turn();
         match e {

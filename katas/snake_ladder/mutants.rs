@@ -15,8 +15,8 @@ use super::{
     Analysis, BoardError, BoardSpec, Dice, ExtraTurn, GameError, Overshoot, ParseError, Rules,
     SnakeLadder, SplitMix64, TurnEvent, reference,
 };
-use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
 use crate::grading::Mutant;
+use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 
