@@ -21,6 +21,27 @@ pub struct Criterion {
     pub hint: &'static str,
 }
 
+impl Criterion {
+    /// A criterion, usable in `const` rubric tables.
+    pub const fn new(
+        id: &'static str,
+        stage: u8,
+        weight: u32,
+        title: &'static str,
+        property: &'static str,
+        hint: &'static str,
+    ) -> Self {
+        Self {
+            id,
+            stage,
+            weight,
+            title,
+            property,
+            hint,
+        }
+    }
+}
+
 /// The automated check behind a criterion, already bound to one implementation.
 ///
 /// Checks are plain `fn` pointers produced by monomorphising a kata's generic check functions

@@ -1,7 +1,32 @@
 //! Misbehaviours for hostile mutants, shared by every kata: a hostile mutant calls
 //! [`Misbehaviour::act`] at the start of every method, and the grader must survive it.
 
+use super::{Check, Mutant};
 use parking_lot::Mutex;
+
+/// The four standard hostile mutants of a kata, from its suite bound to a hostile
+/// implementation for each misbehaviour: [`Panics`], [`Deadlocks`], [`SpinsForever`], [`Aborts`].
+pub fn mutants(
+    panics: fn() -> Vec<Check>,
+    deadlocks: fn() -> Vec<Check>,
+    spins_forever: fn() -> Vec<Check>,
+    aborts: fn() -> Vec<Check>,
+) -> Vec<Mutant> {
+    vec![
+        Mutant::hostile("panics", "panics in every method", panics),
+        Mutant::hostile(
+            "deadlocks",
+            "takes a lock it already holds, in every method",
+            deadlocks,
+        ),
+        Mutant::hostile(
+            "spins-forever",
+            "loops forever in every method",
+            spins_forever,
+        ),
+        Mutant::hostile("aborts", "aborts the whole process in every method", aborts),
+    ]
+}
 
 /// How a hostile mutant misbehaves.
 pub trait Misbehaviour: Send + Sync + 'static {
