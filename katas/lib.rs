@@ -18,6 +18,7 @@
 //! - [`grading`] — the rubric engine: criteria, checks, watchdog, property runner, process
 //!   isolation, score cards. Knows no kata by name.
 //! - [`rate_limiter`] — token bucket with burst, concurrency and FIFO fairness.
+//! - [`parking`] — parking lot with levels, spot kinds, composable pricing and concurrent gates.
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
 //! - `main.rs` — the `kata` command line (`list`, `prompt`, `rubric`, `grade`, `mutants`).
 //!
@@ -55,11 +56,12 @@
 
 pub mod clock;
 pub mod grading;
+pub mod parking;
 pub mod rate_limiter;
 
 /// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
 pub fn katas() -> Vec<grading::Kata> {
-    vec![rate_limiter::kata()]
+    vec![rate_limiter::kata(), parking::kata()]
 }
 
 /// A kata by its command-line id.
