@@ -224,7 +224,9 @@ fn gates<L: ParkingLot>(c: &mut Criterion, name: &str) {
                     Instant::now()
                 });
                 // Time per pair, over every gate's pairs.
-                start.elapsed().mul_f64(iters as f64 / (per_gate * threads as u64) as f64)
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (per_gate * threads as u64) as f64)
             });
         });
     }

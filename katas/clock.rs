@@ -165,13 +165,13 @@ impl<C: Clock> YieldingClock<C> {
 impl<C: Clock> Clock for YieldingClock<C> {
     fn now(&self) -> Duration {
         let read = self.reads.fetch_add(1, Ordering::Relaxed);
-        if mix(self.seed ^ read) % self.every == 0 {
+        if mix(self.seed ^ read).is_multiple_of(self.every) {
             std::thread::yield_now();
         }
         let now = self.inner.now();
         // Yield on the way out too: the window a racy solution leaves open is usually *after*
         // it has read the clock and *before* it writes its state back.
-        if mix(self.seed.rotate_left(17) ^ read) % self.every == 0 {
+        if mix(self.seed.rotate_left(17) ^ read).is_multiple_of(self.every) {
             std::thread::yield_now();
         }
         now

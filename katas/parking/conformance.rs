@@ -10,8 +10,8 @@
 //! bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
-    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
+    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::{Clock, ManualClock, YieldingClock};
 use crate::grading::stress::run_gated;
@@ -489,10 +489,17 @@ pub fn describe_pricing(p: &Pricing) -> String {
             )
         }
         Pricing::Grace { grace, then } => {
-            format!("free up to {}, else ({})", dur(*grace), describe_pricing(then))
+            format!(
+                "free up to {}, else ({})",
+                dur(*grace),
+                describe_pricing(then)
+            )
         }
         Pricing::DailyMax { max, within } => {
-            format!("({}) capped at {max} per 24 h day", describe_pricing(within))
+            format!(
+                "({}) capped at {max} per 24 h day",
+                describe_pricing(within)
+            )
         }
         Pricing::PerVehicle {
             motorcycle,
@@ -530,7 +537,11 @@ fn describe_layout(levels: &[LevelSpots]) -> String {
 }
 
 fn describe_config(c: &LotConfig) -> String {
-    format!("{}; {}", describe_layout(&c.levels), describe_tariff(&c.tariff))
+    format!(
+        "{}; {}",
+        describe_layout(&c.levels),
+        describe_tariff(&c.tariff)
+    )
 }
 
 fn describe_board(b: &Board) -> String {
@@ -546,12 +557,7 @@ fn describe_board(b: &Board) -> String {
 /// A gate's answer at the entry, in words.
 pub fn entered(r: &Result<Ticket, EnterError>) -> String {
     match r {
-        Ok(t) => format!(
-            "ticket #{} for {} at {}",
-            t.id.0,
-            t.spot,
-            dur(t.entered_at)
-        ),
+        Ok(t) => format!("ticket #{} for {} at {}", t.id.0, t.spot, dur(t.entered_at)),
         Err(e) => format!("Err({e:?})"),
     }
 }
@@ -690,8 +696,18 @@ impl<P: ParkingLot> Scenario<P> {
 
 /// Plates the sequences use: valid ones first, then invalid ones.
 const PLATES: &[&str] = &[
-    "AB-123", "CD-456", "EF-789", "GH-1", "JK-22", "LM-333", "NP-4", "QR-5", "", "ab-123",
-    "ABCDEFGHIJK", "AB 12",
+    "AB-123",
+    "CD-456",
+    "EF-789",
+    "GH-1",
+    "JK-22",
+    "LM-333",
+    "NP-4",
+    "QR-5",
+    "",
+    "ab-123",
+    "ABCDEFGHIJK",
+    "AB 12",
 ];
 const VALID_PLATES: usize = 8;
 
@@ -1092,7 +1108,12 @@ pub fn no_spot_leaks<P: ParkingLot>() -> Result<(), Failure> {
 fn replay_tracked<P: ParkingLot>(
     config: LotConfig,
     steps: &[Step],
-    mut check: impl FnMut(&Scenario<P>, &Step, &Result<Ticket, EnterError>, &[Ticket]) -> Result<(), Failure>,
+    mut check: impl FnMut(
+        &Scenario<P>,
+        &Step,
+        &Result<Ticket, EnterError>,
+        &[Ticket],
+    ) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let s = Scenario::<P>::new(config)?;
     let mut issued: Vec<TicketId> = Vec::new();
@@ -1144,7 +1165,10 @@ fn true_board(layout: &[LevelSpots], inside: &[Ticket]) -> Board {
 /// Vehicles get only spots they fit, and LotFull exactly when nothing fitting is free.
 pub fn fit_rules<P: ParkingLot>() -> Result<(), Failure> {
     let check = |layout: Vec<LevelSpots>| {
-        move |s: &Scenario<P>, step: &Step, entry: &Result<Ticket, EnterError>, inside: &[Ticket]| {
+        move |s: &Scenario<P>,
+              step: &Step,
+              entry: &Result<Ticket, EnterError>,
+              inside: &[Ticket]| {
             let Step::Enter(_, kind) = *step else {
                 return Ok(());
             };
@@ -1403,7 +1427,10 @@ pub fn hourly_rounding<P: ParkingLot>() -> Result<(), Failure> {
         (HOUR + 59 * MINUTE, "1h59m is 2 started hours, not 1"),
         (2 * HOUR, "exactly 2 h is 2 hours, not 3"),
         (2 * HOUR + NS, "2 h + 1 ns has started a third hour"),
-        (2 * HOUR + Duration::from_secs(1), "2h00m01s is 3 started hours"),
+        (
+            2 * HOUR + Duration::from_secs(1),
+            "2h00m01s is 3 started hours",
+        ),
     ] {
         expect_fee::<P>(&tariff, VehicleKind::Car, stay, why)?;
     }
@@ -1435,7 +1462,11 @@ pub fn exact_fees<P: ParkingLot>() -> Result<(), Failure> {
             "3.00 + 2 × 2.00 + 1.00",
         ),
         (
-            Pricing::per_vehicle(Pricing::hourly(50), Pricing::hourly(200), Pricing::hourly(400)),
+            Pricing::per_vehicle(
+                Pricing::hourly(50),
+                Pricing::hourly(200),
+                Pricing::hourly(400),
+            ),
             VehicleKind::Van,
             3 * HOUR,
             "3 hours at the van rate",
@@ -1466,8 +1497,14 @@ pub fn grace_edge<P: ParkingLot>() -> Result<(), Failure> {
     for (stay, why) in [
         (15 * MINUTE - NS, "inside the grace period: free"),
         (15 * MINUTE, "exactly the grace period: still free"),
-        (15 * MINUTE + NS, "1 ns over the grace: the whole stay pays (1 started hour)"),
-        (HOUR + NS, "the whole stay pays, not the stay minus the grace: 2 started hours"),
+        (
+            15 * MINUTE + NS,
+            "1 ns over the grace: the whole stay pays (1 started hour)",
+        ),
+        (
+            HOUR + NS,
+            "the whole stay pays, not the stay minus the grace: 2 started hours",
+        ),
     ] {
         expect_fee::<P>(&tariff, VehicleKind::Car, stay, why)?;
     }
@@ -1511,7 +1548,12 @@ pub fn daily_cap<P: ParkingLot>() -> Result<(), Failure> {
     }
     let days = (0u32..10, 0usize..4).prop_map(|(d, edge)| {
         let whole = DAY * d;
-        [whole, whole + NS, whole.saturating_sub(NS), whole + 5 * HOUR][edge]
+        [
+            whole,
+            whole + NS,
+            whole.saturating_sub(NS),
+            whole + 5 * HOUR,
+        ][edge]
     });
     let cap = prop_oneof![Just(1u64), rate(), 500u64..=20_000];
     check_property(
@@ -1546,7 +1588,10 @@ fn longer_pays_more<P: ParkingLot>(
     s.advance(extra);
     let second = s.exit(b.id);
     let (Ok(first), Ok(second)) = (&first, &second) else {
-        return Err(s.fail("two receipts", format!("{}; {}", exited(&first), exited(&second))));
+        return Err(s.fail(
+            "two receipts",
+            format!("{}; {}", exited(&first), exited(&second)),
+        ));
     };
     if second.fee < first.fee {
         return Err(s.fail(
@@ -1588,16 +1633,16 @@ fn entry_tariff_billed<P: ParkingLot>(
     after: Tariff,
     stay: Duration,
 ) -> Result<(), Failure> {
-    let s = Scenario::<P>::new(LotConfig::new(vec![LevelSpots::new(0, 4, 0)], before.clone()))?;
+    let s = Scenario::<P>::new(LotConfig::new(
+        vec![LevelSpots::new(0, 4, 0)],
+        before.clone(),
+    ))?;
     let car = VehicleKind::Car;
     let early = [s.enter("EARLY-1", car), s.enter("EARLY-2", car)];
     s.set_tariff(after.clone());
     let late = [s.enter("LATE-1", car), s.enter("LATE-2", car)];
     s.advance(stay);
-    for (tickets, tariff, when) in [
-        (&early, &before, "before"),
-        (&late, &after, "after"),
-    ] {
+    for (tickets, tariff, when) in [(&early, &before, "before"), (&late, &after, "after")] {
         let [Ok(by_ticket), Ok(lost)] = tickets else {
             return Err(s.fail("a ticket for every car", "a refusal"));
         };
@@ -1611,11 +1656,18 @@ fn entry_tariff_billed<P: ParkingLot>(
         let got = s.exit(by_ticket.id);
         if got != want {
             return Err(s.fail(
-                format!("{} — the tariff in force at entry ({when} the change)", exited(&want)),
+                format!(
+                    "{} — the tariff in force at entry ({when} the change)",
+                    exited(&want)
+                ),
                 exited(&got),
             ));
         }
-        let plate = if when == "before" { "EARLY-2" } else { "LATE-2" };
+        let plate = if when == "before" {
+            "EARLY-2"
+        } else {
+            "LATE-2"
+        };
         let want = Ok(Receipt {
             ticket: lost.id,
             spot: lost.spot,
@@ -1812,7 +1864,10 @@ pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
     let kinds = [VehicleKind::Car, VehicleKind::Motorcycle, VehicleKind::Van];
     for round in 0..ROUNDS {
         let config = LotConfig::new(
-            vec![LevelSpots::new(1, 2, 1), LevelSpots::new(0, 1 + round % 3, 1)],
+            vec![
+                LevelSpots::new(1, 2, 1),
+                LevelSpots::new(0, 1 + round % 3, 1),
+            ],
             Tariff::new(Pricing::hourly(100), 500),
         );
         let layout = Board {

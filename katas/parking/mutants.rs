@@ -12,8 +12,8 @@ use super::conformance::{
 };
 use super::reference::valid_plate;
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
-    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
+    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
 use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
@@ -52,7 +52,7 @@ pub fn catalogue() -> Vec<Mutant> {
         realistic(
             "check-then-act",
             "finds a free spot under the lock, releases it to read the clock, then takes the spot without looking again: two gates get the last spot",
-            &[LAST_SPOTS_RACE.id],
+            &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
             suite::<Flawed<CheckThenAct>>,
         ),
         realistic(
@@ -289,7 +289,11 @@ impl<F: Flaw> Flawed<F> {
             spot.kind
         };
         *board[spot.level].get_mut(credited) += 1;
-        let tariff = if F::TARIFF_AT_EXIT { &*current } else { &t.tariff };
+        let tariff = if F::TARIFF_AT_EXIT {
+            &*current
+        } else {
+            &t.tariff
+        };
         let stay = now.saturating_sub(t.entered_at);
         let mut fee = flawed_charge::<F>(&tariff.pricing, t.kind, stay);
         if lost {
@@ -375,7 +379,8 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
         }
         state.spots[spot].1 = true;
         let id = state.spots[spot].0;
-        *state.board[id.level].get_mut(id.kind) -= 1;
+        let free = state.board[id.level].get_mut(id.kind);
+        *free = free.saturating_sub(1);
         let ticket = state.next_id;
         state.next_id += 1;
         let tariff = state.tariff.clone();

@@ -5,7 +5,7 @@
 //! **Finding the spot.** The allocation rule — smallest fitting kind, then lowest level, then
 //! lowest spot number — is "the smallest free index" if, for each spot kind, the spots of that
 //! kind are numbered level by level (`index = first index of the level + number`). So each spot
-//! kind keeps its free spots in a [`FreeSet`]: a hierarchical bitmap, one bit per spot plus a
+//! kind keeps its free spots in a `FreeSet`: a hierarchical bitmap, one bit per spot plus a
 //! summary bit per 64-bit word, and so on up to a single word. The lowest free spot is found by
 //! `trailing_zeros` down the layers, and freeing or taking a spot touches one word per layer:
 //! four layers cover 16 million spots, so both are O(1) for any real lot, with no allocation
@@ -26,8 +26,8 @@
 //! word operations and two hash-map updates, and the clock is read before taking it.
 
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
-    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
+    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
 use parking_lot::Mutex;
@@ -128,9 +128,8 @@ impl ParkingLot for Lot {
                 })
                 .collect::<Vec<_>>()
         });
-        let free = SpotKind::ALL.map(|kind| {
-            FreeSet::full(config.levels.iter().map(|l| l.get(kind)).sum())
-        });
+        let free = SpotKind::ALL
+            .map(|kind| FreeSet::full(config.levels.iter().map(|l| l.get(kind)).sum()));
         Ok(Self {
             clock,
             level_starts,

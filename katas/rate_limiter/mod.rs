@@ -16,7 +16,7 @@
 //! tokens.
 //!
 //! All arithmetic is on integers: time is whole nanoseconds read from the injected
-//! [`Clock`](crate::clock::Clock). A convenient exact unit is a *grain*: one token is worth
+//! [`Clock`]. A convenient exact unit is a *grain*: one token is worth
 //! `refill_period` (in ns) grains, and the bucket gains `refill_tokens` grains per nanosecond.
 //!
 //! ## Why the design is shaped like this
