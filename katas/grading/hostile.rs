@@ -1,7 +1,36 @@
 //! Misbehaviours for hostile mutants, shared by every kata: a hostile mutant calls
 //! [`Misbehaviour::act`] at the start of every method, and the grader must survive it.
 
+use super::{Check, Mutant};
 use parking_lot::Mutex;
+
+/// A kata's suite bound to its hostile implementation, for each [`Misbehaviour`].
+pub trait HostileSuite {
+    /// The kata's suite bound to an implementation whose every method does what `M` does.
+    fn suite<M: Misbehaviour>() -> Vec<Check>;
+}
+
+/// The four hostile mutants every kata has: panics, deadlocks, spins forever, aborts.
+pub fn mutants<H: HostileSuite>() -> Vec<Mutant> {
+    vec![
+        Mutant::hostile("panics", "panics in every method", H::suite::<Panics>),
+        Mutant::hostile(
+            "deadlocks",
+            "takes a lock it already holds, in every method",
+            H::suite::<Deadlocks>,
+        ),
+        Mutant::hostile(
+            "spins-forever",
+            "loops forever in every method",
+            H::suite::<SpinsForever>,
+        ),
+        Mutant::hostile(
+            "aborts",
+            "aborts the whole process in every method",
+            H::suite::<Aborts>,
+        ),
+    ]
+}
 
 /// How a hostile mutant misbehaves.
 pub trait Misbehaviour: Send + Sync + 'static {

@@ -47,6 +47,35 @@ pub struct Mutant {
     pub suite: fn() -> Vec<Check>,
 }
 
+impl Mutant {
+    /// A realistic mutant: one real mistake, which the criteria `must_fail` must catch.
+    pub fn realistic(
+        name: &'static str,
+        bug: &'static str,
+        must_fail: &'static [&'static str],
+        suite: fn() -> Vec<Check>,
+    ) -> Self {
+        Self {
+            name,
+            bug,
+            must_fail,
+            hostile: false,
+            suite,
+        }
+    }
+
+    /// A hostile mutant, which panics, hangs or aborts instead of answering.
+    pub fn hostile(name: &'static str, bug: &'static str, suite: fn() -> Vec<Check>) -> Self {
+        Self {
+            name,
+            bug,
+            must_fail: &[],
+            hostile: true,
+            suite,
+        }
+    }
+}
+
 /// Which implementation of a kata to grade.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImplChoice {

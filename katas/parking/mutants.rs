@@ -16,7 +16,7 @@ use super::{
     Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
-use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
+use crate::grading::hostile::{self, HostileSuite, Misbehaviour};
 use crate::grading::{Check, Mutant};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
@@ -25,131 +25,104 @@ use std::time::Duration;
 
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
-    fn realistic(
-        name: &'static str,
-        bug: &'static str,
-        must_fail: &'static [&'static str],
-        suite: fn() -> Vec<Check>,
-    ) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail,
-            hostile: false,
-            suite,
-        }
-    }
-    fn hostile(name: &'static str, bug: &'static str, suite: fn() -> Vec<Check>) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail: &[],
-            hostile: true,
-            suite,
-        }
-    }
     vec![
-        realistic(
+        Mutant::realistic(
             "check-then-act",
             "finds a free spot under the lock, releases it to read the clock, then takes the spot without looking again: two gates get the last spot",
             &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
             suite::<Flawed<CheckThenAct>>,
         ),
-        realistic(
+        Mutant::realistic(
             "floor-plus-one-hours",
             "bills floor(hours) + 1, so exactly 2 h bills 3 hours (and 0 ns bills one)",
             &[HOURLY_ROUNDING.id, EXACT_FEES.id],
             suite::<Flawed<FloorPlusOne>>,
         ),
-        realistic(
+        Mutant::realistic(
             "truncated-hours",
             "bills whole hours rounded down, so 1 h 59 min bills 1 hour",
             &[HOURLY_ROUNDING.id, EXACT_FEES.id],
             suite::<Flawed<TruncatedHours>>,
         ),
-        realistic(
+        Mutant::realistic(
             "float-money",
             "computes fees in f64 currency units and converts back with `as`, so 1 hour at 0.29 is billed 0.28",
             &[EXACT_FEES.id],
             suite::<Flawed<FloatMoney>>,
         ),
-        realistic(
+        Mutant::realistic(
             "tickets-keyed-by-plate",
             "keeps parked vehicles in a map keyed by plate: the same plate entering again overwrites the first record, whose spot is never freed",
             &[TYPED_ERRORS.id, NO_SPOT_LEAKS.id, ENTRY_EXIT_MODEL.id],
             suite::<Flawed<KeyedByPlate>>,
         ),
-        realistic(
+        Mutant::realistic(
             "spot-not-freed",
             "exit settles the ticket and updates the board but never returns the spot to the free pool",
             &[ENTRY_EXIT_MODEL.id, CAPACITY.id, NO_SPOT_LEAKS.id],
             suite::<Flawed<SpotNotFreed>>,
         ),
-        realistic(
+        Mutant::realistic(
             "double-exit-accepted",
             "does not remember settled tickets: a ticket presented again exits again, freeing its spot a second time",
             &[TYPED_ERRORS.id, GATES_CHURN.id],
             suite::<Flawed<DoubleExit>>,
         ),
-        realistic(
+        Mutant::realistic(
             "van-in-compact",
             "the fit rule lets a van (or truck) into a compact spot",
             &[FIT_RULES.id, ALLOCATION_ORDER.id],
             suite::<Flawed<VanInCompact>>,
         ),
-        realistic(
+        Mutant::realistic(
             "board-counts-vehicle-kind",
             "on exit the board credits the spot kind the vehicle usually takes, not the spot it actually used, so the counts drift",
             &[BOARD.id],
             suite::<Flawed<BoardByVehicle>>,
         ),
-        realistic(
+        Mutant::realistic(
             "tier-by-total",
             "prices every hour of a stay at the tier its last hour falls in, so a longer stay can cost less",
             &[MONOTONIC_FEE.id, EXACT_FEES.id],
             suite::<Flawed<TierByTotal>>,
         ),
-        realistic(
+        Mutant::realistic(
             "daily-cap-per-stay",
             "applies the daily maximum once to the whole stay, so a week costs one day",
             &[DAILY_CAP.id, EXACT_FEES.id],
             suite::<Flawed<CapPerStay>>,
         ),
-        realistic(
+        Mutant::realistic(
             "tariff-at-exit",
             "bills the tariff in force at exit, re-pricing vehicles that entered under an older one",
             &[TARIFF_AT_ENTRY.id],
             suite::<Flawed<TariffAtExit>>,
         ),
-        realistic(
+        Mutant::realistic(
             "lost-ticket-flat",
             "charges only the lost-ticket charge, a discount for anyone who stayed longer",
             &[LOST_TICKET.id],
             suite::<Flawed<LostFlat>>,
         ),
-        realistic(
+        Mutant::realistic(
             "grace-exclusive",
             "the grace period ends one nanosecond early: a stay of exactly the grace period pays",
             &[GRACE_EDGE.id],
             suite::<Flawed<GraceExclusive>>,
         ),
-        hostile("panics", "panics in every method", suite::<Hostile<Panics>>),
-        hostile(
-            "deadlocks",
-            "takes a lock it already holds, in every method",
-            suite::<Hostile<Deadlocks>>,
-        ),
-        hostile(
-            "spins-forever",
-            "loops forever in every method",
-            suite::<Hostile<SpinsForever>>,
-        ),
-        hostile(
-            "aborts",
-            "aborts the whole process in every method",
-            suite::<Hostile<Aborts>>,
-        ),
     ]
+    .into_iter()
+    .chain(hostile::mutants::<HostileLots>())
+    .collect()
+}
+
+/// The suite bound to [`Hostile`] lots.
+pub struct HostileLots;
+
+impl HostileSuite for HostileLots {
+    fn suite<M: Misbehaviour>() -> Vec<Check> {
+        suite::<Hostile<M>>()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
