@@ -150,32 +150,39 @@ impl ParkingLot for ScanLot {
     }
 }
 
-/// One gate's cars: the tickets inside, oldest first, and the plate each was issued to.
+/// One gate's cars: the tickets inside, oldest first, the plate each was issued to, and the
+/// one car waiting outside.
 struct Gate {
     inside: VecDeque<(TicketId, usize)>,
     plates: Vec<String>,
+    outside: usize,
 }
 
 impl Gate {
-    /// Parks `cars` cars with plates `<prefix><i>`.
+    /// Parks `cars` cars with plates `<prefix><i>`, and keeps one more outside.
     fn fill(lot: &impl ParkingLot, prefix: &str, cars: usize) -> Self {
-        let plates: Vec<String> = (0..cars).map(|i| format!("{prefix}{i}")).collect();
-        let inside = plates
+        let plates: Vec<String> = (0..=cars).map(|i| format!("{prefix}{i}")).collect();
+        let inside = plates[..cars]
             .iter()
             .enumerate()
             .map(|(i, p)| (lot.enter(p, VehicleKind::Car).expect("room").id, i))
             .collect();
-        Self { inside, plates }
+        Self {
+            inside,
+            plates,
+            outside: cars,
+        }
     }
 
-    /// The longest-parked car leaves and comes straight back in.
+    /// The longest-parked car leaves, and the car waiting outside takes its spot.
     fn pair(&mut self, lot: &impl ParkingLot) {
         let (ticket, plate) = self.inside.pop_front().expect("a car inside");
         black_box(lot.exit(ticket).expect("a parked car exits"));
-        let back = lot
-            .enter(&self.plates[plate], VehicleKind::Car)
+        let arriving = std::mem::replace(&mut self.outside, plate);
+        let t = lot
+            .enter(&self.plates[arriving], VehicleKind::Car)
             .expect("the spot just freed");
-        self.inside.push_back((back.id, plate));
+        self.inside.push_back((t.id, arriving));
     }
 }
 

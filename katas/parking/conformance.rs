@@ -450,6 +450,13 @@ impl Model {
 // ---------------------------------------------------------------------------------------------
 
 /// A duration as `1d02h03m04s+5ns` (days only when there are some, nanoseconds likewise).
+///
+/// ```
+/// use lld_katas::parking::{conformance::dur, DAY, HOUR};
+/// use std::time::Duration;
+/// assert_eq!(dur(2 * HOUR + Duration::from_nanos(1)), "2h00m00s+1ns");
+/// assert_eq!(dur(DAY + 3 * HOUR), "1d03h00m00s");
+/// ```
 pub fn dur(d: Duration) -> String {
     let secs = d.as_secs();
     let mut out = String::new();
@@ -457,9 +464,10 @@ pub fn dur(d: Duration) -> String {
         let _ = write!(out, "{}d", secs / 86_400);
     }
     let rest = secs % 86_400;
+    let width = if secs >= 86_400 { 2 } else { 1 };
     let _ = write!(
         out,
-        "{}h{:02}m{:02}s",
+        "{:0width$}h{:02}m{:02}s",
         rest / 3_600,
         rest % 3_600 / 60,
         rest % 60

@@ -13,17 +13,24 @@
 //! free spots would also be correct, at O(log n) with a pointer chase per level and ~40 bytes
 //! per spot; a scan over every spot is O(n) and is what the bench compares against.
 //!
-//! **Tickets** are numbered 1, 2, 3… under the lock, so a ticket id below the next number that
-//! is no longer parked has been used: "unknown" and "already used" are told apart with no
-//! history kept. Parked vehicles are found by ticket id and by plate through two hash maps.
+//! **Parked vehicles live in their spot.** Every spot has a slot in one array (spots of each
+//! kind numbered level by level, kinds one after another), holding the vehicle parked there and
+//! how many vehicles have used the spot. A ticket id is that count and the slot number packed
+//! into a `u64`, so exit finds the record with one array access — no map from ticket to vehicle
+//! — and a ticket whose count is older than the slot's has been used, while one the lot could
+//! not have issued is unknown. Ids are unique as long as no spot is used more than 2^32 times.
 //!
-//! **Tariffs** are shared (`Arc`) and every ticket keeps the one in force when it entered, so a
-//! change of tariff never re-prices a vehicle already inside. Fees are computed outside the
-//! lock, from the stay alone, in saturating integer arithmetic.
+//! **Plates** are at most 10 ASCII bytes, so a plate packs into a `u128` key: the "already
+//! inside" check and the lost-ticket lookup use a map from packed plate to slot, with no string
+//! allocation per vehicle.
+//!
+//! **Tariffs** are shared (`Arc`) and every parked vehicle keeps the one in force when it
+//! entered, so a change of tariff never re-prices a vehicle already inside. Fees are pure
+//! functions of the stay, in saturating integer arithmetic.
 //!
 //! **One lock.** Allocation order is global (the lowest free spot across the whole lot), so a
 //! gate's decision and its effect must happen under one lock; the critical section is a few
-//! word operations and two hash-map updates, and the clock is read before taking it.
+//! word operations and one hash-map update, and the clock is read before taking it.
 
 use super::{
     Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
@@ -38,26 +45,34 @@ use std::time::Duration;
 /// A parking lot whose gates are O(1), safe to share between gate threads.
 pub struct Lot {
     clock: Arc<dyn Clock>,
-    /// For each spot kind, where each level's spots start in that kind's index space.
+    /// For each spot kind, where each level's spots start among that kind's spots.
     level_starts: [Vec<usize>; 3],
+    /// For each spot kind, the slot number of its first spot.
+    kind_starts: [usize; 3],
     state: Mutex<State>,
 }
 
 struct State {
-    /// Free spots of each kind, by index.
+    /// Free spots of each kind, by number within the kind.
     free: [FreeSet; 3],
     board: Vec<LevelSpots>,
-    parked: HashMap<u64, Parked>,
-    plates: HashMap<Box<str>, u64>,
-    next_ticket: u64,
+    /// One per spot, by slot number.
+    slots: Vec<Slot>,
+    /// Packed plate → slot number, for every vehicle inside.
+    plates: HashMap<u128, usize>,
     tariff: Arc<Tariff>,
 }
 
+#[derive(Default)]
+struct Slot {
+    /// Vehicles that have entered this spot so far; the current one's ticket carries it.
+    visits: u32,
+    parked: Option<Parked>,
+}
+
 struct Parked {
-    plate: Box<str>,
+    plate: u128,
     kind: VehicleKind,
-    spot: SpotId,
-    index: usize,
     entered_at: Duration,
     tariff: Arc<Tariff>,
 }
@@ -79,9 +94,22 @@ pub fn valid_plate(plate: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// A valid plate as a number: its bytes are non-zero, so no two plates collide.
+fn plate_key(plate: &str) -> u128 {
+    plate.bytes().fold(0, |key, b| (key << 8) | u128::from(b))
+}
+
+fn ticket_id(visits: u32, slot: usize) -> TicketId {
+    TicketId((u64::from(visits) << 32) | slot as u64)
+}
+
 impl Lot {
-    fn spot_at(&self, kind: SpotKind, index: usize) -> SpotId {
-        let starts = &self.level_starts[kind as usize];
+    /// The spot in slot `slot`.
+    fn spot_at(&self, slot: usize) -> SpotId {
+        let k = self.kind_starts.partition_point(|&s| s <= slot) - 1;
+        let kind = SpotKind::ALL[k];
+        let index = slot - self.kind_starts[k];
+        let starts = &self.level_starts[k];
         // The last level starting at or before `index` (levels without this kind start where
         // the next one does, so they are skipped).
         let level = starts.partition_point(|&s| s <= index) - 1;
@@ -92,20 +120,22 @@ impl Lot {
         }
     }
 
-    fn settle(&self, state: &mut State, id: u64, lost: bool) -> Receipt {
+    fn settle(&self, state: &mut State, slot: usize, lost: bool) -> Receipt {
         let now = self.clock.now();
-        let p = state.parked.remove(&id).expect("caller checked");
+        let p = state.slots[slot].parked.take().expect("caller checked");
+        let ticket = ticket_id(state.slots[slot].visits, slot);
         state.plates.remove(&p.plate);
-        state.free[p.spot.kind as usize].insert(p.index);
-        *state.board[p.spot.level].get_mut(p.spot.kind) += 1;
+        let spot = self.spot_at(slot);
+        state.free[spot.kind as usize].insert(slot - self.kind_starts[spot.kind as usize]);
+        *state.board[spot.level].get_mut(spot.kind) += 1;
         let stay = now.saturating_sub(p.entered_at);
         let mut fee = charge(&p.tariff.pricing, p.kind, stay);
         if lost {
             fee = fee.max(p.tariff.lost_ticket.0);
         }
         Receipt {
-            ticket: TicketId(id),
-            spot: p.spot,
+            ticket,
+            spot,
             stay,
             fee: Money(fee),
         }
@@ -114,7 +144,9 @@ impl Lot {
 
 impl ParkingLot for Lot {
     fn new(config: LotConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
-        if config.levels.iter().all(|l| l.total() == 0) {
+        let per_kind = SpotKind::ALL.map(|kind| config.levels.iter().map(|l| l.get(kind)).sum());
+        let total: usize = per_kind.iter().sum();
+        if total == 0 {
             return Err(ConfigError::NoSpots);
         }
         let level_starts = SpotKind::ALL.map(|kind| {
@@ -128,17 +160,18 @@ impl ParkingLot for Lot {
                 })
                 .collect::<Vec<_>>()
         });
-        let free = SpotKind::ALL
-            .map(|kind| FreeSet::full(config.levels.iter().map(|l| l.get(kind)).sum()));
+        let kind_starts = [0, per_kind[0], per_kind[0] + per_kind[1]];
+        let mut slots = Vec::with_capacity(total);
+        slots.resize_with(total, Slot::default);
         Ok(Self {
             clock,
             level_starts,
+            kind_starts,
             state: Mutex::new(State {
-                free,
+                free: per_kind.map(FreeSet::full),
                 board: config.levels,
-                parked: HashMap::new(),
+                slots,
                 plates: HashMap::new(),
-                next_ticket: 1,
                 tariff: Arc::new(config.tariff),
             }),
         })
@@ -150,10 +183,11 @@ impl ParkingLot for Lot {
                 plate: plate.to_string(),
             });
         }
+        let key = plate_key(plate);
         let entered_at = self.clock.now();
         let mut guard = self.state.lock();
         let state = &mut *guard;
-        if state.plates.contains_key(plate) {
+        if state.plates.contains_key(&key) {
             return Err(EnterError::AlreadyInside {
                 plate: plate.to_string(),
             });
@@ -163,50 +197,51 @@ impl ParkingLot for Lot {
             .find_map(|&k| state.free[k as usize].first().map(|i| (k, i)))
             .ok_or(EnterError::LotFull { kind })?;
         state.free[spot_kind as usize].remove(index);
-        let spot = self.spot_at(spot_kind, index);
+        let slot = self.kind_starts[spot_kind as usize] + index;
+        let spot = self.spot_at(slot);
         *state.board[spot.level].get_mut(spot_kind) -= 1;
-        let id = state.next_ticket;
-        state.next_ticket += 1;
-        let plate: Box<str> = plate.into();
-        state.plates.insert(plate.clone(), id);
-        state.parked.insert(
-            id,
-            Parked {
-                plate,
-                kind,
-                spot,
-                index,
-                entered_at,
-                tariff: Arc::clone(&state.tariff),
-            },
-        );
+        state.plates.insert(key, slot);
+        let s = &mut state.slots[slot];
+        s.visits = s.visits.wrapping_add(1);
+        s.parked = Some(Parked {
+            plate: key,
+            kind,
+            entered_at,
+            tariff: Arc::clone(&state.tariff),
+        });
         Ok(Ticket {
-            id: TicketId(id),
+            id: ticket_id(s.visits, slot),
             spot,
             entered_at,
         })
     }
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
+        let visit = u32::try_from(ticket.0 >> 32).unwrap_or(0);
+        let slot = (ticket.0 & u64::from(u32::MAX)) as usize;
         let mut state = self.state.lock();
-        if !state.parked.contains_key(&ticket.0) {
-            return Err(if (1..state.next_ticket).contains(&ticket.0) {
-                ExitError::TicketAlreadyUsed(ticket)
-            } else {
-                ExitError::UnknownTicket(ticket)
-            });
+        let Some(s) = state.slots.get(slot) else {
+            return Err(ExitError::UnknownTicket(ticket));
+        };
+        if visit == 0 || visit > s.visits {
+            return Err(ExitError::UnknownTicket(ticket));
         }
-        Ok(self.settle(&mut state, ticket.0, false))
+        if visit < s.visits || s.parked.is_none() {
+            return Err(ExitError::TicketAlreadyUsed(ticket));
+        }
+        Ok(self.settle(&mut state, slot, false))
     }
 
     fn exit_lost_ticket(&self, plate: &str) -> Result<Receipt, ExitError> {
-        let mut state = self.state.lock();
-        let Some(&id) = state.plates.get(plate) else {
-            return Err(ExitError::NotInside {
-                plate: plate.to_string(),
-            });
+        let not_inside = || ExitError::NotInside {
+            plate: plate.to_string(),
         };
-        Ok(self.settle(&mut state, id, true))
+        if !valid_plate(plate) {
+            return Err(not_inside());
+        }
+        let mut state = self.state.lock();
+        let slot = *state.plates.get(&plate_key(plate)).ok_or_else(not_inside)?;
+        Ok(self.settle(&mut state, slot, true))
     }
 
     fn set_tariff(&self, tariff: Tariff) {
