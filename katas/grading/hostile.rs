@@ -4,31 +4,27 @@
 use super::{Check, Mutant};
 use parking_lot::Mutex;
 
-/// A kata's suite bound to its hostile implementation, for each [`Misbehaviour`].
-pub trait HostileSuite {
-    /// The kata's suite bound to an implementation whose every method does what `M` does.
-    fn suite<M: Misbehaviour>() -> Vec<Check>;
-}
-
-/// The four hostile mutants every kata has: panics, deadlocks, spins forever, aborts.
-pub fn mutants<H: HostileSuite>() -> Vec<Mutant> {
+/// The four standard hostile mutants of a kata, from its suite bound to a hostile
+/// implementation for each misbehaviour: [`Panics`], [`Deadlocks`], [`SpinsForever`], [`Aborts`].
+pub fn mutants(
+    panics: fn() -> Vec<Check>,
+    deadlocks: fn() -> Vec<Check>,
+    spins_forever: fn() -> Vec<Check>,
+    aborts: fn() -> Vec<Check>,
+) -> Vec<Mutant> {
     vec![
-        Mutant::hostile("panics", "panics in every method", H::suite::<Panics>),
+        Mutant::hostile("panics", "panics in every method", panics),
         Mutant::hostile(
             "deadlocks",
             "takes a lock it already holds, in every method",
-            H::suite::<Deadlocks>,
+            deadlocks,
         ),
         Mutant::hostile(
             "spins-forever",
             "loops forever in every method",
-            H::suite::<SpinsForever>,
+            spins_forever,
         ),
-        Mutant::hostile(
-            "aborts",
-            "aborts the whole process in every method",
-            H::suite::<Aborts>,
-        ),
+        Mutant::hostile("aborts", "aborts the whole process in every method", aborts),
     ]
 }
 

@@ -48,7 +48,7 @@ pub struct Mutant {
 }
 
 impl Mutant {
-    /// A realistic mutant: one real mistake, which the criteria `must_fail` must catch.
+    /// A realistic mutant: one real mistake, which the criteria `must_fail` must reject.
     pub fn realistic(
         name: &'static str,
         bug: &'static str,
@@ -64,7 +64,7 @@ impl Mutant {
         }
     }
 
-    /// A hostile mutant, which panics, hangs or aborts instead of answering.
+    /// A hostile mutant: it panics, hangs or aborts, and must only cost the criteria it reaches.
     pub fn hostile(name: &'static str, bug: &'static str, suite: fn() -> Vec<Check>) -> Self {
         Self {
             name,

@@ -16,8 +16,8 @@ use super::{
     Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
-use crate::grading::hostile::{self, HostileSuite, Misbehaviour};
-use crate::grading::{Check, Mutant};
+use crate::grading::Mutant;
+use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -112,17 +112,13 @@ pub fn catalogue() -> Vec<Mutant> {
         ),
     ]
     .into_iter()
-    .chain(hostile::mutants::<HostileLots>())
+    .chain(hostile::mutants(
+        suite::<Hostile<Panics>>,
+        suite::<Hostile<Deadlocks>>,
+        suite::<Hostile<SpinsForever>>,
+        suite::<Hostile<Aborts>>,
+    ))
     .collect()
-}
-
-/// The suite bound to [`Hostile`] lots.
-pub struct HostileLots;
-
-impl HostileSuite for HostileLots {
-    fn suite<M: Misbehaviour>() -> Vec<Check> {
-        suite::<Hostile<M>>()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
