@@ -18,6 +18,7 @@
 //! - [`grading`] — the rubric engine: criteria, checks, watchdog, property runner, process
 //!   isolation, score cards. Knows no kata by name.
 //! - [`rate_limiter`] — token bucket with burst, concurrency and FIFO fairness.
+//! - [`parking`] — parking lot with levels, spot kinds, composable pricing and concurrent gates.
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
@@ -57,12 +58,13 @@
 
 pub mod clock;
 pub mod grading;
+pub mod parking;
 pub mod rate_limiter;
 pub mod snake_ladder;
 
 /// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
 pub fn katas() -> Vec<grading::Kata> {
-    vec![rate_limiter::kata(), snake_ladder::kata()]
+    vec![rate_limiter::kata(), parking::kata(), snake_ladder::kata()]
 }
 
 /// A kata by its command-line id.

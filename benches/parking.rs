@@ -1,0 +1,260 @@
+//! Parking-lot throughput: enter+exit pairs on a half-full lot, the reference against a naive
+//! lot that scans every spot (and the candidate's `exercise.rs` with `--features exercise`).
+//!
+//! - `parking/pair/<impl>/<spots>`: one gate, lots of 1,000 / 100,000 / 1,000,000 spots. Each
+//!   pair lets the longest-parked car out and another car in, which takes the spot just freed
+//!   (the lowest free one). The reference is O(1) per operation; what still grows with the lot
+//!   is cache misses in the plate index (a hash map of every plate inside).
+//! - `parking/gates/<impl>/<threads>`: 1, 2 and 4 gate threads released by a barrier, each doing
+//!   its share of the pairs on one lot of 100,000 spots; time is per pair, so lower is better.
+//!
+//! `cargo bench --bench parking`; shorter runs with `-- --warm-up-time 1 --measurement-time 2`.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use lld_katas::clock::{Clock, ManualClock};
+use lld_katas::parking::{
+    Board, ConfigError, EnterError, ExitError, LevelSpots, LotConfig, Money, ParkingLot, Receipt,
+    SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind, reference,
+};
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// Spots per level in every benched lot.
+const PER_LEVEL: usize = 1_000;
+
+fn config(spots: usize) -> LotConfig {
+    LotConfig::new(
+        vec![LevelSpots::new(0, PER_LEVEL, 0); spots / PER_LEVEL],
+        Tariff::free(),
+    )
+}
+
+/// A correct but naive lot, for comparison only: every entry scans the spot list from the
+/// start, in allocation order. It charges nothing (the benches use a free tariff).
+struct ScanLot {
+    clock: Arc<dyn Clock>,
+    state: Mutex<ScanState>,
+}
+
+struct ScanState {
+    /// Every spot in allocation order, with the ticket parked there.
+    spots: Vec<(SpotId, Option<u64>)>,
+    parked: HashMap<u64, (Box<str>, usize, Duration)>,
+    plates: HashMap<Box<str>, u64>,
+    next_id: u64,
+    board: Vec<LevelSpots>,
+}
+
+impl ParkingLot for ScanLot {
+    fn new(config: LotConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let mut spots = Vec::new();
+        for kind in SpotKind::ALL {
+            for (level, counts) in config.levels.iter().enumerate() {
+                for number in 0..counts.get(kind) {
+                    let id = SpotId {
+                        level,
+                        kind,
+                        number,
+                    };
+                    spots.push((id, None));
+                }
+            }
+        }
+        if spots.is_empty() {
+            return Err(ConfigError::NoSpots);
+        }
+        let state = ScanState {
+            spots,
+            parked: HashMap::new(),
+            plates: HashMap::new(),
+            next_id: 1,
+            board: config.levels,
+        };
+        Ok(Self {
+            clock,
+            state: Mutex::new(state),
+        })
+    }
+
+    fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        let entered_at = self.clock.now();
+        let mut s = self.state.lock();
+        if s.plates.contains_key(plate) {
+            return Err(EnterError::AlreadyInside {
+                plate: plate.into(),
+            });
+        }
+        let fits = |spot: SpotKind| match kind {
+            VehicleKind::Motorcycle => true,
+            VehicleKind::Car => spot != SpotKind::Motorcycle,
+            VehicleKind::Van => spot == SpotKind::Large,
+        };
+        let i = s
+            .spots
+            .iter()
+            .position(|(spot, taken)| taken.is_none() && fits(spot.kind))
+            .ok_or(EnterError::LotFull { kind })?;
+        let id = s.next_id;
+        s.next_id += 1;
+        s.spots[i].1 = Some(id);
+        let spot = s.spots[i].0;
+        *s.board[spot.level].get_mut(spot.kind) -= 1;
+        s.plates.insert(plate.into(), id);
+        s.parked.insert(id, (plate.into(), i, entered_at));
+        Ok(Ticket {
+            id: TicketId(id),
+            spot,
+            entered_at,
+        })
+    }
+
+    fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
+        let now = self.clock.now();
+        let mut s = self.state.lock();
+        let Some((plate, i, entered_at)) = s.parked.remove(&ticket.0) else {
+            return Err(if ticket.0 < s.next_id {
+                ExitError::TicketAlreadyUsed(ticket)
+            } else {
+                ExitError::UnknownTicket(ticket)
+            });
+        };
+        s.plates.remove(&plate);
+        s.spots[i].1 = None;
+        let spot = s.spots[i].0;
+        *s.board[spot.level].get_mut(spot.kind) += 1;
+        Ok(Receipt {
+            ticket,
+            spot,
+            stay: now.saturating_sub(entered_at),
+            fee: Money(0),
+        })
+    }
+
+    fn exit_lost_ticket(&self, plate: &str) -> Result<Receipt, ExitError> {
+        let id = self.state.lock().plates.get(plate).copied();
+        let id = id.ok_or_else(|| ExitError::NotInside {
+            plate: plate.into(),
+        })?;
+        self.exit(TicketId(id))
+    }
+
+    fn set_tariff(&self, _: Tariff) {}
+
+    fn board(&self) -> Board {
+        Board {
+            free: self.state.lock().board.clone(),
+        }
+    }
+}
+
+/// One gate's cars: the tickets inside, oldest first, the plate each was issued to, and the
+/// one car waiting outside.
+struct Gate {
+    inside: VecDeque<(TicketId, usize)>,
+    plates: Vec<String>,
+    outside: usize,
+}
+
+impl Gate {
+    /// Parks `cars` cars with plates `<prefix><i>`, and keeps one more outside.
+    fn fill(lot: &impl ParkingLot, prefix: &str, cars: usize) -> Self {
+        let plates: Vec<String> = (0..=cars).map(|i| format!("{prefix}{i}")).collect();
+        let inside = plates[..cars]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (lot.enter(p, VehicleKind::Car).expect("room").id, i))
+            .collect();
+        Self {
+            inside,
+            plates,
+            outside: cars,
+        }
+    }
+
+    /// The longest-parked car leaves, and the car waiting outside takes its spot.
+    fn pair(&mut self, lot: &impl ParkingLot) {
+        let (ticket, plate) = self.inside.pop_front().expect("a car inside");
+        black_box(lot.exit(ticket).expect("a parked car exits"));
+        let arriving = std::mem::replace(&mut self.outside, plate);
+        let t = lot
+            .enter(&self.plates[arriving], VehicleKind::Car)
+            .expect("the spot just freed");
+        self.inside.push_back((t.id, arriving));
+    }
+}
+
+/// Builds a half-full lot of `spots` spots, parked in `gates` equal shares.
+fn half_full<L: ParkingLot>(spots: usize, gates: usize) -> (L, Vec<Gate>) {
+    let lot = L::new(config(spots), Arc::new(ManualClock::new())).expect("valid layout");
+    let share = spots / 2 / gates;
+    let gates = (0..gates)
+        .map(|g| Gate::fill(&lot, &format!("G{g}-"), share))
+        .collect();
+    (lot, gates)
+}
+
+fn pairs<L: ParkingLot>(c: &mut Criterion, name: &str, sizes: &[usize]) {
+    let mut group = c.benchmark_group("parking/pair");
+    for &spots in sizes {
+        let (lot, mut gates) = half_full::<L>(spots, 1);
+        group.bench_with_input(BenchmarkId::new(name, spots), &spots, |b, _| {
+            b.iter(|| gates[0].pair(&lot));
+        });
+    }
+    group.finish();
+}
+
+fn gates<L: ParkingLot>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group("parking/gates");
+    for threads in [1usize, 2, 4] {
+        let (lot, gates) = half_full::<L>(100_000, threads);
+        let gates: Vec<Mutex<Gate>> = gates.into_iter().map(Mutex::new).collect();
+        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+            b.iter_custom(|iters| {
+                let per_gate = iters.div_ceil(threads as u64);
+                let barrier = Barrier::new(threads + 1);
+                let start = std::thread::scope(|s| {
+                    for gate in &gates {
+                        let (lot, barrier) = (&lot, &barrier);
+                        s.spawn(move || {
+                            let mut gate = gate.lock();
+                            barrier.wait();
+                            for _ in 0..per_gate {
+                                gate.pair(lot);
+                            }
+                        });
+                    }
+                    barrier.wait();
+                    Instant::now()
+                });
+                // Time per pair, over every gate's pairs.
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (per_gate * threads as u64) as f64)
+            });
+        });
+    }
+    group.finish();
+}
+
+const SIZES: &[usize] = &[1_000, 100_000, 1_000_000];
+/// Filling half of a million spots one scan at a time takes minutes; the naive lot stops at
+/// 100,000, which already shows the linear cost.
+const NAIVE_SIZES: &[usize] = &[1_000, 100_000];
+
+fn bench(c: &mut Criterion) {
+    pairs::<reference::Lot>(c, "reference", SIZES);
+    pairs::<ScanLot>(c, "naive-scan", NAIVE_SIZES);
+    #[cfg(feature = "exercise")]
+    pairs::<lld_katas::parking::exercise::Lot>(c, "exercise", SIZES);
+    gates::<reference::Lot>(c, "reference");
+    gates::<ScanLot>(c, "naive-scan");
+    #[cfg(feature = "exercise")]
+    gates::<lld_katas::parking::exercise::Lot>(c, "exercise");
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,1967 @@
+//! The rubric for the parking kata: criteria and their checks, generic over [`ParkingLot`].
+//!
+//! The checks see only the contract. Spots, errors and receipts are compared with [`Model`], a
+//! lot written to be obviously right rather than fast (it scans every spot), and fees with
+//! [`oracle_fee`], which walks a stay hour by hour and day by day. A solution with any design —
+//! free lists, ordered sets, bitsets, a mutex or something cleverer — gets full marks as long as
+//! it behaves exactly like the model.
+//!
+//! Use it from your own crate: `lld_katas::parking::conformance::suite::<MyLot>()` gives the
+//! bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
+
+use super::{
+    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
+    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+};
+use crate::clock::{Clock, ManualClock, YieldingClock};
+use crate::grading::stress::run_gated;
+use crate::grading::{Check, Criterion, Failure, Transcript, check_property};
+use parking_lot::Mutex;
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// Criteria
+// ---------------------------------------------------------------------------------------------
+
+const fn criterion(
+    id: &'static str,
+    stage: u8,
+    weight: u32,
+    title: &'static str,
+    property: &'static str,
+    hint: &'static str,
+) -> Criterion {
+    Criterion {
+        id,
+        stage,
+        weight,
+        title,
+        property,
+        hint,
+    }
+}
+
+/// Random gate sequences on a one-level lot behave exactly like the model.
+pub const ENTRY_EXIT_MODEL: Criterion = criterion(
+    "parking/stage1/entry-exit-model",
+    1,
+    5,
+    "entry and exit behave like the model, step by step",
+    "over random sequences of enter / exit / lost ticket / advance clock / board, every ticket (spot, entry time, a never-reused id), every receipt (spot, stay, fee), every refusal (its error kind) and the board equal the model's",
+    "keep one record per ticket, keyed by ticket id; free the spot on exit; a refused call must change nothing",
+);
+/// A lot admits exactly its capacity, and exactly one more per exit.
+pub const CAPACITY: Criterion = criterion(
+    "parking/stage1/capacity",
+    1,
+    3,
+    "a lot of n spots admits exactly n, and one more per exit",
+    "a lot of n spots admits exactly n vehicles, refuses the next with LotFull, and after one exit admits exactly one more — into the spot just freed",
+    "exit must give the spot back to the pool the entry gate allocates from",
+);
+/// Every refusal is the right typed error and changes nothing.
+pub const TYPED_ERRORS: Criterion = criterion(
+    "parking/stage1/typed-errors",
+    1,
+    4,
+    "every refusal is its own typed error and changes nothing",
+    "invalid plates, a plate already inside, a full lot, an unknown ticket, a ticket used twice, a lost ticket for a plate not inside and a layout with no spot are refused with InvalidPlate, AlreadyInside, LotFull, UnknownTicket, TicketAlreadyUsed, NotInside and NoSpots (checked in the documented order), and the board is unchanged after each refusal",
+    "validate before you mutate; remember which tickets were settled so a second exit is refused, not re-billed",
+);
+/// After every vehicle leaves, the whole lot is free again.
+pub const NO_SPOT_LEAKS: Criterion = criterion(
+    "parking/stage1/no-spot-leaks",
+    1,
+    3,
+    "after everyone leaves, every spot is free again",
+    "after any sequence of entries and exits, once every ticket still inside has exited the board shows the whole lot free and a full lot's worth of new vehicles is admitted",
+    "key parked vehicles by ticket id, not by plate: a second entry must never overwrite the first one's record and strand its spot",
+);
+/// Vehicles go only into spots they fit.
+pub const FIT_RULES: Criterion = criterion(
+    "parking/stage2/fit-rules",
+    2,
+    4,
+    "vehicles get only spots they fit",
+    "a motorcycle gets any spot, a car only a compact or large spot, a van only a large one; a vehicle is refused with LotFull { kind } exactly when no free spot fits it",
+    "write the fit rule once (vehicle kind → spot kinds, smallest first) and allocate only from those",
+);
+/// The spot given is exactly the documented one.
+pub const ALLOCATION_ORDER: Criterion = criterion(
+    "parking/stage2/allocation-order",
+    2,
+    4,
+    "the spot given is the smallest fitting kind, lowest level, lowest number",
+    "over random sequences on lots with several levels and spot kinds, every vehicle gets the free spot the model names: smallest fitting spot kind, then lowest level, then lowest spot number",
+    "search the fitting kinds smallest first, and within a kind the (level, number) pairs in order — an ordered set or bitmap per kind gives the lowest free spot cheaply",
+);
+/// The board always equals the truth.
+pub const BOARD: Criterion = criterion(
+    "parking/stage2/board",
+    2,
+    3,
+    "the board always shows the true free spots per level and kind",
+    "after every step, the board's free count for each level and spot kind equals the number of spots of that level and kind that hold no vehicle",
+    "update the counter of the spot actually used (its level and kind), not of the vehicle's kind; or derive the board from the free sets",
+);
+/// Hourly billing rounds up to the started hour.
+pub const HOURLY_ROUNDING: Criterion = criterion(
+    "parking/stage3/hourly-rounding",
+    3,
+    4,
+    "hourly billing counts started hours",
+    "with an hourly tariff the fee is rate × started hours: 0 ns bills 0 hours, 1 ns bills 1, exactly 2 h bills 2, 2 h + 1 ns bills 3, 1 h 59 min bills 2",
+    "hours = ceil(stay / 1 h) in integer nanoseconds: (ns + HOUR_NS - 1) / HOUR_NS, not floor + 1 and not floor",
+);
+/// Composed tariffs give the exact fee.
+pub const EXACT_FEES: Criterion = criterion(
+    "parking/stage3/exact-fees",
+    3,
+    5,
+    "composed tariffs give the exact fee, to the cent",
+    "for random compositions of hourly, tiered, grace, daily-maximum and per-vehicle pricing and random stays (whole hours, ±1 ns, day edges, multi-day), the fee equals the oracle's, to the minor unit",
+    "keep money in integer minor units end to end; interpret the pricing tree recursively, each node exactly as documented",
+);
+/// The grace period's edge is free; one nanosecond more pays the whole stay.
+pub const GRACE_EDGE: Criterion = criterion(
+    "parking/stage3/grace-edge",
+    3,
+    3,
+    "a stay of exactly the grace period is free",
+    "a stay of at most the grace period (the edge included) costs 0; a stay 1 ns longer pays the inner pricing on the whole stay",
+    "compare with <=, and bill the whole stay once it is over the grace, not the part after it",
+);
+/// The daily maximum caps each day, not the stay.
+pub const DAILY_CAP: Criterion = criterion(
+    "parking/stage3/daily-cap",
+    3,
+    4,
+    "the daily maximum caps each 24-hour day, not the whole stay",
+    "with a daily maximum, a stay pays days × min(day's fee, max) + min(remainder's fee, max): exactly 24 h is one day, 24 h + 1 ns starts a second, a three-day stay pays three capped days",
+    "cut the stay into whole days from entry and a remainder, and cap each piece; capping the total makes a week cost one day",
+);
+/// A longer stay never costs less.
+pub const MONOTONIC_FEE: Criterion = criterion(
+    "parking/stage3/monotonic-fee",
+    3,
+    3,
+    "a longer stay never costs less",
+    "for any tariff and vehicle, two vehicles entering together and leaving at d1 ≤ d2 pay fee(d1) ≤ fee(d2)",
+    "price each started hour by the tier it falls in; pricing every hour of a long stay at the last (cheapest) tier makes a longer stay cheaper",
+);
+/// The tariff in force at entry is the one billed.
+pub const TARIFF_AT_ENTRY: Criterion = criterion(
+    "parking/stage3/tariff-at-entry",
+    3,
+    3,
+    "vehicles pay the tariff in force when they entered",
+    "after set_tariff, vehicles already inside are billed (on exit and on a lost ticket) with the tariff in force at their entry; vehicles entering later pay the new one",
+    "store the tariff (an Arc) on the ticket's record at entry, and bill from that",
+);
+/// A lost ticket pays the larger of the fee and the charge, and settles the ticket.
+pub const LOST_TICKET: Criterion = criterion(
+    "parking/stage3/lost-ticket",
+    3,
+    2,
+    "a lost ticket pays max(fee, lost-ticket charge) and settles the ticket",
+    "exit_lost_ticket(plate) charges the larger of the stay's fee and the lost-ticket charge, frees the spot, and the ticket is then refused with TicketAlreadyUsed",
+    "a lost ticket must not be a discount on a long stay: charge max(fee, lost_ticket)",
+);
+/// Gates racing for the last spots admit exactly the free spots.
+pub const LAST_SPOTS_RACE: Criterion = criterion(
+    "parking/stage4/last-spots-race",
+    4,
+    5,
+    "gates racing for the last spots admit exactly that many",
+    "on a frozen clock, gate threads released together and racing for the last k spots admit exactly k vehicles, into k different spots, and refuse every other one with LotFull",
+    "find the free spot and take it under one lock (or one compare-and-swap); checking, releasing the lock, then taking lets two gates take one spot",
+);
+/// Concurrent entries and exits: one vehicle per spot, one exit per ticket.
+pub const GATES_CHURN: Criterion = criterion(
+    "parking/stage4/gates-churn",
+    4,
+    4,
+    "concurrent gates: one vehicle per spot, one exit per ticket",
+    "with gate threads entering and exiting at once, no spot ever holds two vehicles, every ticket exits exactly once (when two gates present the same ticket together, one succeeds and the other gets TicketAlreadyUsed), and afterwards every spot is free",
+    "decide whether a ticket is still open and settle it in one critical section",
+);
+
+/// Every criterion, in rubric order.
+pub const CRITERIA: &[Criterion] = &[
+    ENTRY_EXIT_MODEL,
+    CAPACITY,
+    TYPED_ERRORS,
+    NO_SPOT_LEAKS,
+    FIT_RULES,
+    ALLOCATION_ORDER,
+    BOARD,
+    HOURLY_ROUNDING,
+    EXACT_FEES,
+    GRACE_EDGE,
+    DAILY_CAP,
+    MONOTONIC_FEE,
+    TARIFF_AT_ENTRY,
+    LOST_TICKET,
+    LAST_SPOTS_RACE,
+    GATES_CHURN,
+];
+
+/// Every criterion bound to the implementation `P`.
+pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
+    vec![
+        Check::new(&ENTRY_EXIT_MODEL, entry_exit_model::<P>),
+        Check::new(&CAPACITY, capacity::<P>),
+        Check::new(&TYPED_ERRORS, typed_errors::<P>),
+        Check::new(&NO_SPOT_LEAKS, no_spot_leaks::<P>),
+        Check::new(&FIT_RULES, fit_rules::<P>),
+        Check::new(&ALLOCATION_ORDER, allocation_order::<P>),
+        Check::new(&BOARD, board::<P>),
+        Check::new(&HOURLY_ROUNDING, hourly_rounding::<P>),
+        Check::new(&EXACT_FEES, exact_fees::<P>),
+        Check::new(&GRACE_EDGE, grace_edge::<P>),
+        Check::new(&DAILY_CAP, daily_cap::<P>),
+        Check::new(&MONOTONIC_FEE, monotonic_fee::<P>),
+        Check::new(&TARIFF_AT_ENTRY, tariff_at_entry::<P>),
+        Check::new(&LOST_TICKET, lost_ticket::<P>),
+        Check::new(&LAST_SPOTS_RACE, last_spots_race::<P>),
+        Check::new(&GATES_CHURN, gates_churn::<P>),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracle and the model
+// ---------------------------------------------------------------------------------------------
+
+/// The exact fee, computed as plainly as possible: hour by hour, day by day.
+pub fn oracle_fee(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
+    match pricing {
+        Pricing::Free => 0,
+        Pricing::Hourly { per_hour } => each_started_hour(stay, |_| per_hour.0),
+        Pricing::Tiered {
+            tiers,
+            then_per_hour,
+        } => each_started_hour(stay, |hour| {
+            // Hour `hour` (from 1) falls in the first tier whose range reaches it.
+            let mut last_hour_of_tier = 0;
+            for tier in tiers {
+                last_hour_of_tier += tier.hours;
+                if hour <= last_hour_of_tier {
+                    return tier.per_hour.0;
+                }
+            }
+            then_per_hour.0
+        }),
+        Pricing::Grace { grace, then } => {
+            if stay <= *grace {
+                0
+            } else {
+                oracle_fee(then, kind, stay)
+            }
+        }
+        Pricing::DailyMax { max, within } => {
+            let mut left = stay;
+            let mut fee = 0;
+            while left > DAY {
+                fee += oracle_fee(within, kind, DAY).min(max.0);
+                left -= DAY;
+            }
+            fee + oracle_fee(within, kind, left).min(max.0)
+        }
+        Pricing::PerVehicle {
+            motorcycle,
+            car,
+            van,
+        } => match kind {
+            VehicleKind::Motorcycle => oracle_fee(motorcycle, kind, stay),
+            VehicleKind::Car => oracle_fee(car, kind, stay),
+            VehicleKind::Van => oracle_fee(van, kind, stay),
+        },
+    }
+}
+
+/// Sums `price(k)` over every hour `k` (from 1) that the stay has started.
+fn each_started_hour(stay: Duration, price: impl Fn(u64) -> u64) -> u64 {
+    let mut fee = 0;
+    let mut hour = 0;
+    // Hour k has started once more than k - 1 whole hours have passed.
+    while HOUR * hour < stay {
+        hour += 1;
+        fee += price(u64::from(hour));
+    }
+    fee
+}
+
+/// Whether a vehicle of kind `v` fits a spot of kind `s`.
+pub fn fits(v: VehicleKind, s: SpotKind) -> bool {
+    match v {
+        VehicleKind::Motorcycle => true,
+        VehicleKind::Car => s != SpotKind::Motorcycle,
+        VehicleKind::Van => s == SpotKind::Large,
+    }
+}
+
+fn plate_is_valid(plate: &str) -> bool {
+    !plate.is_empty()
+        && plate.chars().count() <= 10
+        && plate
+            .chars()
+            .all(|c| matches!(c, 'A'..='Z' | '0'..='9' | '-'))
+}
+
+/// A parking lot written to be obviously right: a list of every spot, scanned on every entry.
+#[derive(Debug, Clone)]
+pub struct Model {
+    layout: Vec<LevelSpots>,
+    /// Every spot, and the index of the ticket parked in it.
+    spots: Vec<(SpotId, Option<usize>)>,
+    tickets: Vec<ModelTicket>,
+    tariff: Tariff,
+}
+
+#[derive(Debug, Clone)]
+struct ModelTicket {
+    plate: String,
+    kind: VehicleKind,
+    spot: usize,
+    entered_at: Duration,
+    tariff: Tariff,
+    open: bool,
+}
+
+impl Model {
+    /// An empty lot.
+    pub fn new(config: &LotConfig) -> Self {
+        let mut spots = Vec::new();
+        for (level, counts) in config.levels.iter().enumerate() {
+            for kind in SpotKind::ALL {
+                for number in 0..counts.get(kind) {
+                    spots.push((
+                        SpotId {
+                            level,
+                            kind,
+                            number,
+                        },
+                        None,
+                    ));
+                }
+            }
+        }
+        Self {
+            layout: config.levels.clone(),
+            spots,
+            tickets: Vec::new(),
+            tariff: config.tariff.clone(),
+        }
+    }
+
+    /// Admits a vehicle; on success returns the ticket's index and its spot.
+    pub fn enter(
+        &mut self,
+        plate: &str,
+        kind: VehicleKind,
+        now: Duration,
+    ) -> Result<(usize, SpotId), EnterError> {
+        if !plate_is_valid(plate) {
+            return Err(EnterError::InvalidPlate {
+                plate: plate.into(),
+            });
+        }
+        if self.tickets.iter().any(|t| t.open && t.plate == plate) {
+            return Err(EnterError::AlreadyInside {
+                plate: plate.into(),
+            });
+        }
+        let best = (0..self.spots.len())
+            .filter(|&i| self.spots[i].1.is_none() && fits(kind, self.spots[i].0.kind))
+            .min_by_key(|&i| {
+                let s = self.spots[i].0;
+                (s.kind, s.level, s.number)
+            })
+            .ok_or(EnterError::LotFull { kind })?;
+        let index = self.tickets.len();
+        self.spots[best].1 = Some(index);
+        self.tickets.push(ModelTicket {
+            plate: plate.into(),
+            kind,
+            spot: best,
+            entered_at: now,
+            tariff: self.tariff.clone(),
+            open: true,
+        });
+        Ok((index, self.spots[best].0))
+    }
+
+    /// Settles ticket `index` (whose id is `id`).
+    pub fn exit(
+        &mut self,
+        index: usize,
+        id: TicketId,
+        now: Duration,
+        lost: bool,
+    ) -> Result<Receipt, ExitError> {
+        let t = &mut self.tickets[index];
+        if !t.open {
+            return Err(ExitError::TicketAlreadyUsed(id));
+        }
+        t.open = false;
+        self.spots[t.spot].1 = None;
+        let stay = now.saturating_sub(t.entered_at);
+        let mut fee = oracle_fee(&t.tariff.pricing, t.kind, stay);
+        if lost {
+            fee = fee.max(t.tariff.lost_ticket.0);
+        }
+        Ok(Receipt {
+            ticket: id,
+            spot: self.spots[t.spot].0,
+            stay,
+            fee: Money(fee),
+        })
+    }
+
+    /// The open ticket of `plate`, if any.
+    pub fn inside(&self, plate: &str) -> Option<usize> {
+        self.tickets.iter().position(|t| t.open && t.plate == plate)
+    }
+
+    /// Changes the tariff for later entries.
+    pub fn set_tariff(&mut self, tariff: Tariff) {
+        self.tariff = tariff;
+    }
+
+    /// Free spots per level and kind.
+    pub fn board(&self) -> Board {
+        let mut free = vec![LevelSpots::default(); self.layout.len()];
+        for (spot, occupant) in &self.spots {
+            if occupant.is_none() {
+                *free[spot.level].get_mut(spot.kind) += 1;
+            }
+        }
+        Board { free }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// How things are written in failures
+// ---------------------------------------------------------------------------------------------
+
+/// A duration as `1d02h03m04s+5ns` (days only when there are some, nanoseconds likewise).
+///
+/// ```
+/// use lld_katas::parking::{conformance::dur, DAY, HOUR};
+/// use std::time::Duration;
+/// assert_eq!(dur(2 * HOUR + Duration::from_nanos(1)), "2h00m00s+1ns");
+/// assert_eq!(dur(DAY + 3 * HOUR), "1d03h00m00s");
+/// ```
+pub fn dur(d: Duration) -> String {
+    let secs = d.as_secs();
+    let mut out = String::new();
+    if secs >= 86_400 {
+        let _ = write!(out, "{}d", secs / 86_400);
+    }
+    let rest = secs % 86_400;
+    let width = if secs >= 86_400 { 2 } else { 1 };
+    let _ = write!(
+        out,
+        "{:0width$}h{:02}m{:02}s",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    );
+    if d.subsec_nanos() > 0 {
+        let _ = write!(out, "+{}ns", d.subsec_nanos());
+    }
+    out
+}
+
+/// A pricing in words.
+pub fn describe_pricing(p: &Pricing) -> String {
+    match p {
+        Pricing::Free => "free".into(),
+        Pricing::Hourly { per_hour } => format!("{per_hour} per started hour"),
+        Pricing::Tiered {
+            tiers,
+            then_per_hour,
+        } => {
+            let tiers: Vec<String> = tiers
+                .iter()
+                .map(|t| format!("{} h at {}", t.hours, t.per_hour))
+                .collect();
+            format!(
+                "tiers [{}] then {then_per_hour} per started hour",
+                tiers.join(", ")
+            )
+        }
+        Pricing::Grace { grace, then } => {
+            format!(
+                "free up to {}, else ({})",
+                dur(*grace),
+                describe_pricing(then)
+            )
+        }
+        Pricing::DailyMax { max, within } => {
+            format!(
+                "({}) capped at {max} per 24 h day",
+                describe_pricing(within)
+            )
+        }
+        Pricing::PerVehicle {
+            motorcycle,
+            car,
+            van,
+        } => format!(
+            "motorcycle: ({}); car: ({}); van: ({})",
+            describe_pricing(motorcycle),
+            describe_pricing(car),
+            describe_pricing(van)
+        ),
+    }
+}
+
+fn describe_tariff(t: &Tariff) -> String {
+    format!(
+        "tariff {}; lost ticket {}",
+        describe_pricing(&t.pricing),
+        t.lost_ticket
+    )
+}
+
+fn describe_layout(levels: &[LevelSpots]) -> String {
+    let levels: Vec<String> = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            format!(
+                "level {i}: {} motorcycle, {} compact, {} large",
+                l.motorcycle, l.compact, l.large
+            )
+        })
+        .collect();
+    levels.join("; ")
+}
+
+fn describe_config(c: &LotConfig) -> String {
+    format!(
+        "{}; {}",
+        describe_layout(&c.levels),
+        describe_tariff(&c.tariff)
+    )
+}
+
+fn describe_board(b: &Board) -> String {
+    let levels: Vec<String> = b
+        .free
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("L{i} {}/{}/{}", l.motorcycle, l.compact, l.large))
+        .collect();
+    format!("free (motorcycle/compact/large) {}", levels.join(", "))
+}
+
+/// A gate's answer at the entry, in words.
+pub fn entered(r: &Result<Ticket, EnterError>) -> String {
+    match r {
+        Ok(t) => format!("ticket #{} for {} at {}", t.id.0, t.spot, dur(t.entered_at)),
+        Err(e) => format!("Err({e:?})"),
+    }
+}
+
+/// A gate's answer at the exit, in words.
+pub fn exited(r: &Result<Receipt, ExitError>) -> String {
+    match r {
+        Ok(r) => format!(
+            "receipt for ticket #{}: {} freed, stay {}, fee {}",
+            r.ticket.0,
+            r.spot,
+            dur(r.stay),
+            r.fee
+        ),
+        Err(e) => format!("Err({e:?})"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lot under test, with a transcript
+// ---------------------------------------------------------------------------------------------
+
+/// Where every scenario's clock starts: not the origin, so entry times must come from the clock.
+const OPENING: Duration = Duration::from_secs(7 * 3_600);
+
+/// One lot on a manual clock, with a transcript of everything done to it.
+struct Scenario<P> {
+    clock: ManualClock,
+    lot: P,
+    log: RefCell<Transcript>,
+}
+
+impl<P: ParkingLot> Scenario<P> {
+    fn new(config: LotConfig) -> Result<Self, Failure> {
+        let clock = ManualClock::starting_at(OPENING);
+        let log = Transcript::new(format!(
+            "{}; clock starts at {}",
+            describe_config(&config),
+            dur(OPENING)
+        ));
+        match P::new(config, Arc::new(clock.clone())) {
+            Ok(lot) => Ok(Self {
+                clock,
+                lot,
+                log: RefCell::new(log),
+            }),
+            Err(e) => Err(Failure::new(
+                log,
+                "an empty lot (the layout has spots)",
+                format!("new() returned Err({e:?})"),
+            )),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.note(format!("advance {} → t={}", dur(by), dur(self.now())));
+    }
+
+    fn note(&self, line: impl Into<String>) {
+        self.log.borrow_mut().step(line);
+    }
+
+    fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        let r = self.lot.enter(plate, kind);
+        self.note(format!("enter({plate:?}, {kind:?}) → {}", entered(&r)));
+        r
+    }
+
+    fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
+        let r = self.lot.exit(ticket);
+        self.note(format!("exit(#{}) → {}", ticket.0, exited(&r)));
+        r
+    }
+
+    fn lost(&self, plate: &str) -> Result<Receipt, ExitError> {
+        let r = self.lot.exit_lost_ticket(plate);
+        self.note(format!("exit_lost_ticket({plate:?}) → {}", exited(&r)));
+        r
+    }
+
+    fn set_tariff(&self, tariff: Tariff) {
+        self.note(format!("set_tariff: {}", describe_tariff(&tariff)));
+        self.lot.set_tariff(tariff);
+    }
+
+    fn board(&self) -> Board {
+        let b = self.lot.board();
+        self.note(format!("board() → {}", describe_board(&b)));
+        b
+    }
+
+    fn fail(&self, expected: impl fmt::Display, got: impl fmt::Display) -> Failure {
+        Failure::new(&*self.log.borrow(), expected, got)
+    }
+
+    /// Fails unless `got` is exactly `want`.
+    fn expect_entry(
+        &self,
+        got: &Result<Ticket, EnterError>,
+        want: &Result<Ticket, EnterError>,
+    ) -> Result<(), Failure> {
+        if got != want {
+            return Err(self.fail(entered(want), entered(got)));
+        }
+        Ok(())
+    }
+
+    fn expect_exit(
+        &self,
+        got: &Result<Receipt, ExitError>,
+        want: &Result<Receipt, ExitError>,
+    ) -> Result<(), Failure> {
+        if got != want {
+            return Err(self.fail(exited(want), exited(got)));
+        }
+        Ok(())
+    }
+
+    fn expect_board(&self, want: &Board) -> Result<(), Failure> {
+        let got = self.board();
+        if got != *want {
+            return Err(self.fail(describe_board(want), describe_board(&got)));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random gate sequences
+// ---------------------------------------------------------------------------------------------
+
+/// Plates the sequences use: valid ones first, then invalid ones.
+const PLATES: &[&str] = &[
+    "AB-123",
+    "CD-456",
+    "EF-789",
+    "GH-1",
+    "JK-22",
+    "LM-333",
+    "NP-4",
+    "QR-5",
+    "",
+    "ab-123",
+    "ABCDEFGHIJK",
+    "AB 12",
+];
+const VALID_PLATES: usize = 8;
+
+/// A step of a random gate sequence.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// A vehicle arrives (plate index into [`PLATES`]).
+    Enter(usize, VehicleKind),
+    /// The ticket issued n-th (modulo the tickets issued so far) is presented at the exit.
+    Exit(usize),
+    /// A ticket never issued is presented.
+    ExitUnknown,
+    /// The driver of this plate lost the ticket.
+    Lost(usize),
+    /// Time passes.
+    Advance(Duration),
+    /// Someone reads the board.
+    Board,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Enter(p, k) => write!(f, "enter({:?}, {k:?})", PLATES[*p]),
+            Step::Exit(i) => write!(f, "exit(ticket issued #{i})"),
+            Step::ExitUnknown => write!(f, "exit(a ticket never issued)"),
+            Step::Lost(p) => write!(f, "exit_lost_ticket({:?})", PLATES[*p]),
+            Step::Advance(d) => write!(f, "advance {}", dur(*d)),
+            Step::Board => write!(f, "board()"),
+        }
+    }
+}
+
+fn steps(kinds: &'static [VehicleKind], plates: usize) -> impl Strategy<Value = Vec<Step>> {
+    let valid = 0..plates.min(VALID_PLATES);
+    let plate = prop_oneof![6 => valid.clone(), 1 => VALID_PLATES..PLATES.len()];
+    let kind = prop::sample::select(kinds);
+    let advance = prop_oneof![
+        Just(Duration::from_nanos(1)),
+        Just(Duration::from_secs(59 * 60)),
+        Just(HOUR),
+        (0u64..4 * 3_600).prop_map(Duration::from_secs),
+    ];
+    let step = prop_oneof![
+        6 => (plate, kind).prop_map(|(p, k)| Step::Enter(p, k)),
+        4 => (0usize..16).prop_map(Step::Exit),
+        1 => Just(Step::ExitUnknown),
+        1 => valid.prop_map(Step::Lost),
+        2 => advance.prop_map(Step::Advance),
+        2 => Just(Step::Board),
+    ];
+    prop::collection::vec(step, 1..40)
+}
+
+/// A one-level lot of 1–4 compact spots, free parking: the stage-1 lot.
+fn stage1_lot() -> impl Strategy<Value = LotConfig> {
+    (1usize..=4).prop_map(|n| LotConfig::compact(n, Tariff::free()))
+}
+
+/// 1–3 levels of 0–2 spots of each kind (at least one spot in all), free parking.
+fn stage2_lot() -> impl Strategy<Value = LotConfig> {
+    prop::collection::vec((0usize..=2, 0usize..=2, 0usize..=2), 1..=3).prop_map(|levels| {
+        let mut levels: Vec<LevelSpots> = levels
+            .into_iter()
+            .map(|(m, c, l)| LevelSpots::new(m, c, l))
+            .collect();
+        if levels.iter().all(|l| l.total() == 0) {
+            levels[0].compact = 1;
+        }
+        LotConfig::new(levels, Tariff::free())
+    })
+}
+
+const CARS: &[VehicleKind] = &[VehicleKind::Car];
+const ALL_KINDS: &[VehicleKind] = &VehicleKind::ALL;
+
+/// A ticket id that `issued` does not contain.
+fn never_issued(issued: &[TicketId]) -> TicketId {
+    let mut id = 1_000_000_007;
+    while issued.contains(&TicketId(id)) {
+        id += 1;
+    }
+    TicketId(id)
+}
+
+/// Replays `steps` on the lot and on the model side by side; every answer must match.
+fn run_model<P: ParkingLot>(
+    config: LotConfig,
+    steps: &[Step],
+    compare_board: bool,
+) -> Result<(), Failure> {
+    let s = Scenario::<P>::new(config.clone())?;
+    let mut model = Model::new(&config);
+    // The id the lot gave to the model's ticket i.
+    let mut ids: Vec<TicketId> = Vec::new();
+    for step in steps {
+        let now = s.now();
+        match *step {
+            Step::Enter(p, kind) => {
+                let plate = PLATES[p];
+                let want = model.enter(plate, kind, now);
+                let got = s.enter(plate, kind);
+                if let (Ok((_, spot)), Ok(t)) = (&want, &got) {
+                    if ids.contains(&t.id) {
+                        return Err(s.fail(
+                            "a new ticket id",
+                            format!("ticket #{} was already issued", t.id.0),
+                        ));
+                    }
+                    let want = Ok(Ticket {
+                        id: t.id,
+                        spot: *spot,
+                        entered_at: now,
+                    });
+                    s.expect_entry(&got, &want)?;
+                    ids.push(t.id);
+                } else {
+                    let want = want.map(|(_, spot)| Ticket {
+                        id: TicketId(0),
+                        spot,
+                        entered_at: now,
+                    });
+                    s.expect_entry(&got, &want)?;
+                }
+            }
+            Step::Exit(i) => {
+                if ids.is_empty() {
+                    continue;
+                }
+                let i = i % ids.len();
+                let want = model.exit(i, ids[i], now, false);
+                let got = s.exit(ids[i]);
+                s.expect_exit(&got, &want)?;
+            }
+            Step::ExitUnknown => {
+                let id = never_issued(&ids);
+                let got = s.exit(id);
+                s.expect_exit(&got, &Err(ExitError::UnknownTicket(id)))?;
+            }
+            Step::Lost(p) => {
+                let plate = PLATES[p];
+                let want = match model.inside(plate) {
+                    Some(i) => model.exit(i, ids[i], now, true),
+                    None => Err(ExitError::NotInside {
+                        plate: plate.into(),
+                    }),
+                };
+                let got = s.lost(plate);
+                s.expect_exit(&got, &want)?;
+            }
+            Step::Advance(d) => s.advance(d),
+            Step::Board => {
+                if compare_board {
+                    s.expect_board(&model.board())?;
+                }
+            }
+        }
+    }
+    if compare_board {
+        s.expect_board(&model.board())?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 1
+// ---------------------------------------------------------------------------------------------
+
+/// Random sequences on a one-level lot match the model in every answer.
+pub fn entry_exit_model<P: ParkingLot>() -> Result<(), Failure> {
+    check_property(
+        &ENTRY_EXIT_MODEL,
+        300,
+        (stage1_lot(), steps(CARS, 5)),
+        |(config, steps)| run_model::<P>(config, &steps, true),
+    )
+}
+
+/// Exactly n admitted; the next refused; one exit lets exactly one more in, into that spot.
+pub fn capacity<P: ParkingLot>() -> Result<(), Failure> {
+    check_property(
+        &CAPACITY,
+        60,
+        (1usize..=12, any::<prop::sample::Index>()),
+        |(n, leaver)| {
+            let s = Scenario::<P>::new(LotConfig::compact(n, Tariff::free()))?;
+            let mut tickets = Vec::new();
+            for i in 0..n {
+                let got = s.enter(&format!("CAR-{i}"), VehicleKind::Car);
+                match got {
+                    Ok(t) => tickets.push(t),
+                    Err(_) => {
+                        return Err(s.fail(
+                            format!("admitted: car {} of a lot of {n}", i + 1),
+                            entered(&got),
+                        ));
+                    }
+                }
+            }
+            let full = Err(EnterError::LotFull {
+                kind: VehicleKind::Car,
+            });
+            let got = s.enter("ONE-MORE", VehicleKind::Car);
+            if got != full {
+                return Err(s.fail(entered(&full), entered(&got)));
+            }
+            let leaving = &tickets[leaver.index(n)];
+            if let Err(e) = s.exit(leaving.id) {
+                return Err(s.fail("a receipt", format!("Err({e:?})")));
+            }
+            let got = s.enter("LATE-1", VehicleKind::Car);
+            match &got {
+                Ok(t) if t.spot == leaving.spot => {}
+                _ => {
+                    return Err(s.fail(
+                        format!("a ticket for {}, the spot just freed", leaving.spot),
+                        entered(&got),
+                    ));
+                }
+            }
+            let got = s.enter("LATE-2", VehicleKind::Car);
+            if got != full {
+                return Err(s.fail(entered(&full), entered(&got)));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Each refusal has its own error kind, in the documented order, and changes nothing.
+pub fn typed_errors<P: ParkingLot>() -> Result<(), Failure> {
+    for levels in [vec![], vec![LevelSpots::default(); 3]] {
+        let config = LotConfig::new(levels, Tariff::free());
+        let got = P::new(config.clone(), Arc::new(ManualClock::new())).err();
+        if got != Some(ConfigError::NoSpots) {
+            return Err(Failure::new(
+                format!("new(): {}", describe_config(&config)),
+                "Err(NoSpots)",
+                match got {
+                    None => "a lot".to_string(),
+                    Some(e) => format!("Err({e:?})"),
+                },
+            ));
+        }
+    }
+    let s = Scenario::<P>::new(LotConfig::compact(2, Tariff::new(Pricing::hourly(100), 0)))?;
+    let car = VehicleKind::Car;
+    let unchanged = |s: &Scenario<P>, free: usize| {
+        s.expect_board(&Board {
+            free: vec![LevelSpots::new(0, free, 0)],
+        })
+    };
+    let invalid = |plate: &str| {
+        Err(EnterError::InvalidPlate {
+            plate: plate.into(),
+        })
+    };
+    for plate in ["", "ab-1", "AB 1", "ABCDEFGHIJK", "ÄB-1", "AB_1"] {
+        s.expect_entry(&s.enter(plate, car), &invalid(plate))?;
+    }
+    unchanged(&s, 2)?;
+    let first = s.enter("AB-1", car);
+    let Ok(first) = first else {
+        return Err(s.fail("a ticket", entered(&first)));
+    };
+    let inside = |plate: &str| {
+        Err(EnterError::AlreadyInside {
+            plate: plate.into(),
+        })
+    };
+    s.expect_entry(&s.enter("AB-1", car), &inside("AB-1"))?;
+    s.expect_entry(&s.enter("AB-1", VehicleKind::Motorcycle), &inside("AB-1"))?;
+    unchanged(&s, 1)?;
+    let second = s.enter("CD-2", car);
+    let Ok(second) = second else {
+        return Err(s.fail("a ticket", entered(&second)));
+    };
+    let full = Err(EnterError::LotFull { kind: car });
+    s.expect_entry(&s.enter("EF-3", car), &full)?;
+    // Precedence: an invalid plate, then a plate inside, before a full lot.
+    s.expect_entry(&s.enter("AB-1", car), &inside("AB-1"))?;
+    s.expect_entry(&s.enter("e", car), &invalid("e"))?;
+    unchanged(&s, 0)?;
+    let unknown = never_issued(&[first.id, second.id]);
+    s.expect_exit(&s.exit(unknown), &Err(ExitError::UnknownTicket(unknown)))?;
+    s.advance(HOUR);
+    let got = s.exit(first.id);
+    if got.is_err() {
+        return Err(s.fail("a receipt", exited(&got)));
+    }
+    s.advance(HOUR);
+    let used = Err(ExitError::TicketAlreadyUsed(first.id));
+    s.expect_exit(&s.exit(first.id), &used)?;
+    s.expect_exit(&s.exit(first.id), &used)?;
+    unchanged(&s, 1)?;
+    // The same car may come back after leaving, and gets the spot it left.
+    let again = s.enter("AB-1", car);
+    if again.as_ref().map(|t| t.spot) != Ok(first.spot) {
+        return Err(s.fail(format!("a ticket for {}", first.spot), entered(&again)));
+    }
+    let not_inside = Err(ExitError::NotInside {
+        plate: "ZZ-9".into(),
+    });
+    s.expect_exit(&s.lost("ZZ-9"), &not_inside)?;
+    unchanged(&s, 0)?;
+    let got = s.lost("CD-2");
+    if got.is_err() {
+        return Err(s.fail("a receipt for the lost ticket", exited(&got)));
+    }
+    s.expect_exit(
+        &s.exit(second.id),
+        &Err(ExitError::TicketAlreadyUsed(second.id)),
+    )?;
+    s.expect_exit(
+        &s.lost("CD-2"),
+        &Err(ExitError::NotInside {
+            plate: "CD-2".into(),
+        }),
+    )?;
+    unchanged(&s, 1)
+}
+
+/// Runs `steps`, then exits everyone still inside, then checks the whole lot is free.
+fn drains_clean<P: ParkingLot>(config: LotConfig, steps: &[Step]) -> Result<(), Failure> {
+    let capacity: usize = config.levels.iter().map(LevelSpots::total).sum();
+    let layout = Board {
+        free: config.levels.clone(),
+    };
+    let s = Scenario::<P>::new(config)?;
+    let mut issued: Vec<TicketId> = Vec::new();
+    let mut open: Vec<TicketId> = Vec::new();
+    for step in steps {
+        match *step {
+            Step::Enter(p, kind) => {
+                if let Ok(t) = s.enter(PLATES[p], kind) {
+                    issued.push(t.id);
+                    open.push(t.id);
+                }
+            }
+            Step::Exit(i) if !issued.is_empty() => {
+                if let Ok(r) = s.exit(issued[i % issued.len()]) {
+                    open.retain(|&id| id != r.ticket);
+                }
+            }
+            Step::Lost(p) => {
+                if let Ok(r) = s.lost(PLATES[p]) {
+                    open.retain(|&id| id != r.ticket);
+                }
+            }
+            Step::Advance(d) => s.advance(d),
+            _ => {}
+        }
+    }
+    s.note("every ticket still inside exits:");
+    for id in open {
+        let _ = s.exit(id);
+    }
+    s.expect_board(&layout)?;
+    for i in 0..capacity {
+        let got = s.enter(&format!("FILL-{i}"), VehicleKind::Motorcycle);
+        if got.is_err() {
+            return Err(s.fail(
+                format!(
+                    "motorcycle {} of {capacity} admitted: the lot is empty again",
+                    i + 1
+                ),
+                entered(&got),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After any sequence, once everyone still inside exits, the whole lot is free.
+pub fn no_spot_leaks<P: ParkingLot>() -> Result<(), Failure> {
+    // The classic leak: the same plate entering twice, then both of its tickets presented.
+    let twice = [
+        Step::Enter(0, VehicleKind::Car),
+        Step::Enter(0, VehicleKind::Car),
+        Step::Exit(0),
+        Step::Exit(1),
+    ];
+    drains_clean::<P>(LotConfig::compact(2, Tariff::free()), &twice)?;
+    check_property(
+        &NO_SPOT_LEAKS,
+        200,
+        (stage1_lot(), steps(CARS, 5)),
+        |(config, steps)| drains_clean::<P>(config, &steps),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 2
+// ---------------------------------------------------------------------------------------------
+
+/// Replays `steps`, tracking the spots the lot itself says are taken, and calls `check` after
+/// every step with the lot's tickets still inside.
+fn replay_tracked<P: ParkingLot>(
+    config: LotConfig,
+    steps: &[Step],
+    mut check: impl FnMut(
+        &Scenario<P>,
+        &Step,
+        &Result<Ticket, EnterError>,
+        &[Ticket],
+    ) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let s = Scenario::<P>::new(config)?;
+    let mut issued: Vec<TicketId> = Vec::new();
+    let mut inside: Vec<Ticket> = Vec::new();
+    for step in steps {
+        let mut entry = Err(EnterError::LotFull {
+            kind: VehicleKind::Car,
+        });
+        match *step {
+            Step::Enter(p, kind) => {
+                entry = s.enter(PLATES[p], kind);
+                if let Ok(t) = &entry {
+                    issued.push(t.id);
+                }
+            }
+            Step::Exit(i) if !issued.is_empty() => {
+                if let Ok(r) = s.exit(issued[i % issued.len()]) {
+                    inside.retain(|t| t.id != r.ticket);
+                }
+            }
+            Step::Lost(p) => {
+                if let Ok(r) = s.lost(PLATES[p]) {
+                    inside.retain(|t| t.id != r.ticket);
+                }
+            }
+            Step::Advance(d) => s.advance(d),
+            _ => {}
+        }
+        check(&s, step, &entry, &inside)?;
+        if let Ok(t) = entry {
+            inside.push(t);
+        }
+    }
+    Ok(())
+}
+
+/// The truth: the layout minus the spots held by `inside`.
+fn true_board(layout: &[LevelSpots], inside: &[Ticket]) -> Board {
+    let mut free = layout.to_vec();
+    for t in inside {
+        if let Some(level) = free.get_mut(t.spot.level) {
+            let n = level.get_mut(t.spot.kind);
+            *n = n.saturating_sub(1);
+        }
+    }
+    Board { free }
+}
+
+/// Vehicles get only spots they fit, and LotFull exactly when nothing fitting is free.
+pub fn fit_rules<P: ParkingLot>() -> Result<(), Failure> {
+    let check = |layout: Vec<LevelSpots>| {
+        move |s: &Scenario<P>,
+              step: &Step,
+              entry: &Result<Ticket, EnterError>,
+              inside: &[Ticket]| {
+            let Step::Enter(_, kind) = *step else {
+                return Ok(());
+            };
+            let free = true_board(&layout, inside);
+            let fitting_free: usize = free
+                .free
+                .iter()
+                .map(|l| {
+                    SpotKind::ALL
+                        .iter()
+                        .filter(|&&sk| fits(kind, sk))
+                        .map(|&sk| l.get(sk))
+                        .sum::<usize>()
+                })
+                .sum();
+            match entry {
+                Ok(t) => {
+                    let exists = layout
+                        .get(t.spot.level)
+                        .is_some_and(|l| t.spot.number < l.get(t.spot.kind));
+                    if !fits(kind, t.spot.kind) || !exists {
+                        return Err(s.fail(
+                            format!("a {kind:?} only in a spot it fits ({})", fit_words(kind)),
+                            format!("it was given {}", t.spot),
+                        ));
+                    }
+                }
+                Err(EnterError::LotFull { .. }) if fitting_free > 0 => {
+                    return Err(s.fail(
+                        format!("a ticket: {fitting_free} free spot(s) fit a {kind:?}"),
+                        entered(entry),
+                    ));
+                }
+                Err(_) => {}
+            }
+            Ok(())
+        }
+    };
+    // The rule, spot kind by spot kind: one lot with one spot of each kind.
+    let one_each = LotConfig::new(vec![LevelSpots::new(1, 1, 1)], Tariff::free());
+    let scripted = [
+        Step::Enter(0, VehicleKind::Van),
+        Step::Enter(1, VehicleKind::Van),
+        Step::Enter(2, VehicleKind::Car),
+        Step::Enter(3, VehicleKind::Car),
+        Step::Enter(4, VehicleKind::Motorcycle),
+        Step::Exit(0),
+        Step::Enter(5, VehicleKind::Car),
+        Step::Enter(6, VehicleKind::Van),
+    ];
+    replay_tracked::<P>(one_each.clone(), &scripted, check(one_each.levels))?;
+    let compact_only = LotConfig::new(vec![LevelSpots::new(0, 2, 0)], Tariff::free());
+    let vans = [
+        Step::Enter(0, VehicleKind::Van),
+        Step::Enter(1, VehicleKind::Van),
+    ];
+    replay_tracked::<P>(compact_only.clone(), &vans, check(compact_only.levels))?;
+    check_property(
+        &FIT_RULES,
+        200,
+        (stage2_lot(), steps(ALL_KINDS, 8)),
+        |(config, steps)| {
+            let layout = config.levels.clone();
+            replay_tracked::<P>(config, &steps, check(layout))
+        },
+    )
+}
+
+fn fit_words(kind: VehicleKind) -> &'static str {
+    match kind {
+        VehicleKind::Motorcycle => "any spot",
+        VehicleKind::Car => "compact or large",
+        VehicleKind::Van => "large only",
+    }
+}
+
+/// Every vehicle gets exactly the spot the documented order names.
+pub fn allocation_order<P: ParkingLot>() -> Result<(), Failure> {
+    check_property(
+        &ALLOCATION_ORDER,
+        300,
+        (stage2_lot(), steps(ALL_KINDS, 8)),
+        |(config, steps)| run_model::<P>(config, &steps, false),
+    )
+}
+
+/// The board equals the truth after every step.
+pub fn board<P: ParkingLot>() -> Result<(), Failure> {
+    let check = |layout: Vec<LevelSpots>| {
+        move |s: &Scenario<P>, _: &Step, entry: &Result<Ticket, EnterError>, inside: &[Ticket]| {
+            let mut inside = inside.to_vec();
+            inside.extend(entry.clone());
+            s.expect_board(&true_board(&layout, &inside))
+        }
+    };
+    // A motorcycle in a compact spot, then a car in a large one, leaving again.
+    let config = LotConfig::new(
+        vec![LevelSpots::new(0, 1, 0), LevelSpots::new(1, 0, 1)],
+        Tariff::free(),
+    );
+    let scripted = [
+        Step::Enter(0, VehicleKind::Motorcycle),
+        Step::Enter(1, VehicleKind::Motorcycle),
+        Step::Enter(2, VehicleKind::Car),
+        Step::Exit(0),
+        Step::Exit(2),
+        Step::Lost(1),
+    ];
+    replay_tracked::<P>(config.clone(), &scripted, check(config.levels))?;
+    check_property(
+        &BOARD,
+        200,
+        (stage2_lot(), steps(ALL_KINDS, 8)),
+        |(config, steps)| {
+            let layout = config.levels.clone();
+            replay_tracked::<P>(config, &steps, check(layout))
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 3
+// ---------------------------------------------------------------------------------------------
+
+const MINUTE: Duration = Duration::from_secs(60);
+const NS: Duration = Duration::from_nanos(1);
+
+/// A lot with one spot of each kind, under `tariff`.
+fn pricing_lot(tariff: Tariff) -> LotConfig {
+    LotConfig::new(vec![LevelSpots::new(1, 1, 1)], tariff)
+}
+
+/// One vehicle stays `stay` under `tariff`; its receipt must carry the oracle's fee.
+fn expect_fee<P: ParkingLot>(
+    tariff: &Tariff,
+    kind: VehicleKind,
+    stay: Duration,
+    why: &str,
+) -> Result<(), Failure> {
+    let s = Scenario::<P>::new(pricing_lot(tariff.clone()))?;
+    let ticket = s.enter("FEE-1", kind);
+    let Ok(ticket) = ticket else {
+        return Err(s.fail("a ticket", entered(&ticket)));
+    };
+    s.advance(stay);
+    let want = Ok(Receipt {
+        ticket: ticket.id,
+        spot: ticket.spot,
+        stay,
+        fee: Money(oracle_fee(&tariff.pricing, kind, stay)),
+    });
+    let got = s.exit(ticket.id);
+    if got != want {
+        return Err(s.fail(format!("{} — {why}", exited(&want)), exited(&got)));
+    }
+    Ok(())
+}
+
+/// Prices in minor units, odd cents included: 0.29 is where float money shows.
+fn rate() -> impl Strategy<Value = u64> + Clone {
+    prop_oneof![
+        Just(1u64),
+        Just(29),
+        Just(99),
+        Just(250),
+        Just(333),
+        1u64..=5_000
+    ]
+}
+
+/// Stays with the edges mixed in: whole hours, ±1 ns, day edges, several days.
+fn stay() -> impl Strategy<Value = Duration> + Clone {
+    let edges = vec![
+        Duration::ZERO,
+        NS,
+        HOUR - NS,
+        HOUR,
+        HOUR + NS,
+        HOUR + 59 * MINUTE,
+        2 * HOUR - NS,
+        2 * HOUR,
+        2 * HOUR + NS,
+        2 * HOUR + Duration::from_secs(1),
+        DAY - NS,
+        DAY,
+        DAY + NS,
+        DAY + HOUR,
+        2 * DAY,
+        3 * DAY + 5 * HOUR,
+        3 * DAY + NS,
+    ];
+    prop_oneof![
+        2 => prop::sample::select(edges),
+        2 => (0u32..=80, 0usize..3).prop_map(|(h, edge)| {
+            let whole = HOUR * h;
+            [whole, whole + NS, whole.saturating_sub(NS)][edge]
+        }),
+        1 => (0u64..10 * 86_400_000_000_000).prop_map(Duration::from_nanos),
+    ]
+}
+
+/// Hourly or tiered pricing.
+fn leaf_pricing() -> impl Strategy<Value = Pricing> + Clone {
+    prop_oneof![
+        rate().prop_map(Pricing::hourly),
+        (prop::collection::vec((0u64..=3, rate()), 0..=3), rate())
+            .prop_map(|(tiers, then)| Pricing::tiered(&tiers, then)),
+    ]
+}
+
+/// Random compositions: a leaf or one per vehicle kind, maybe capped per day, maybe with a
+/// grace period, wrapped in either order.
+fn pricing() -> impl Strategy<Value = Pricing> {
+    let core = prop_oneof![
+        3 => leaf_pricing(),
+        1 => (leaf_pricing(), leaf_pricing(), leaf_pricing())
+            .prop_map(|(m, c, v)| Pricing::per_vehicle(m, c, v)),
+    ];
+    let grace = prop::option::of(prop_oneof![
+        Just(Duration::ZERO),
+        Just(15 * MINUTE),
+        Just(HOUR),
+        (1u64..7_200).prop_map(Duration::from_secs),
+    ]);
+    let cap = prop::option::of(prop_oneof![Just(1u64), rate(), 500u64..=20_000]);
+    (core, grace, cap, any::<bool>()).prop_map(|(core, grace, cap, grace_outside)| {
+        let capped = |p: Pricing| match cap {
+            Some(max) => p.with_daily_max(max),
+            None => p,
+        };
+        let graced = |p: Pricing| match grace {
+            Some(g) => p.with_grace(g),
+            None => p,
+        };
+        if grace_outside {
+            graced(capped(core))
+        } else {
+            capped(graced(core))
+        }
+    })
+}
+
+fn kind() -> impl Strategy<Value = VehicleKind> {
+    prop::sample::select(ALL_KINDS)
+}
+
+/// Hourly fees count started hours, at every boundary.
+pub fn hourly_rounding<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(250), 0);
+    for (stay, why) in [
+        (Duration::ZERO, "a stay of 0 ns has started no hour"),
+        (NS, "1 ns has started the first hour"),
+        (HOUR - NS, "59m59.999999999s is 1 started hour"),
+        (HOUR, "exactly 1 h is 1 hour"),
+        (HOUR + NS, "1 h + 1 ns has started a second hour"),
+        (HOUR + 59 * MINUTE, "1h59m is 2 started hours, not 1"),
+        (2 * HOUR, "exactly 2 h is 2 hours, not 3"),
+        (2 * HOUR + NS, "2 h + 1 ns has started a third hour"),
+        (
+            2 * HOUR + Duration::from_secs(1),
+            "2h00m01s is 3 started hours",
+        ),
+    ] {
+        expect_fee::<P>(&tariff, VehicleKind::Car, stay, why)?;
+    }
+    check_property(
+        &HOURLY_ROUNDING,
+        200,
+        (rate(), kind(), stay()),
+        |(rate, kind, stay)| {
+            let tariff = Tariff::new(Pricing::hourly(rate), 0);
+            expect_fee::<P>(&tariff, kind, stay, "rate × started hours")
+        },
+    )
+}
+
+/// Composed tariffs give the oracle's fee exactly.
+pub fn exact_fees<P: ParkingLot>() -> Result<(), Failure> {
+    let tiers = Pricing::tiered(&[(1, 300), (2, 200)], 100);
+    let examples = [
+        (
+            Pricing::hourly(29),
+            VehicleKind::Car,
+            HOUR,
+            "one hour at 0.29 is 0.29, not 0.28",
+        ),
+        (
+            tiers.clone(),
+            VehicleKind::Car,
+            4 * HOUR,
+            "3.00 + 2 × 2.00 + 1.00",
+        ),
+        (
+            Pricing::per_vehicle(
+                Pricing::hourly(50),
+                Pricing::hourly(200),
+                Pricing::hourly(400),
+            ),
+            VehicleKind::Van,
+            3 * HOUR,
+            "3 hours at the van rate",
+        ),
+        (
+            tiers.with_daily_max(700).with_grace(15 * MINUTE),
+            VehicleKind::Car,
+            DAY + 3 * HOUR + NS,
+            "one capped day (7.00) + 4 started hours (8.00, capped to 7.00)",
+        ),
+    ];
+    for (pricing, kind, stay, why) in examples {
+        expect_fee::<P>(&Tariff::new(pricing, 0), kind, stay, why)?;
+    }
+    check_property(
+        &EXACT_FEES,
+        300,
+        (pricing(), kind(), stay()),
+        |(pricing, kind, stay)| {
+            expect_fee::<P>(&Tariff::new(pricing, 0), kind, stay, "the oracle's fee")
+        },
+    )
+}
+
+/// A stay of exactly the grace period is free; 1 ns more pays the whole stay.
+pub fn grace_edge<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(300).with_grace(15 * MINUTE), 0);
+    for (stay, why) in [
+        (15 * MINUTE - NS, "inside the grace period: free"),
+        (15 * MINUTE, "exactly the grace period: still free"),
+        (
+            15 * MINUTE + NS,
+            "1 ns over the grace: the whole stay pays (1 started hour)",
+        ),
+        (
+            HOUR + NS,
+            "the whole stay pays, not the stay minus the grace: 2 started hours",
+        ),
+    ] {
+        expect_fee::<P>(&tariff, VehicleKind::Car, stay, why)?;
+    }
+    let grace = prop_oneof![
+        Just(Duration::ZERO),
+        Just(HOUR),
+        Just(2 * HOUR),
+        (1u64..3 * 3_600).prop_map(Duration::from_secs),
+    ];
+    let offset = prop_oneof![Just(0i8), Just(-1), Just(1), Just(2)];
+    check_property(
+        &GRACE_EDGE,
+        200,
+        (grace, offset, leaf_pricing(), kind()),
+        |(grace, offset, inner, kind)| {
+            let stay = match offset {
+                -1 => grace.saturating_sub(NS),
+                0 => grace,
+                1 => grace + NS,
+                _ => grace + HOUR,
+            };
+            let tariff = Tariff::new(inner.with_grace(grace), 0);
+            expect_fee::<P>(&tariff, kind, stay, "free up to and including the grace")
+        },
+    )
+}
+
+/// The daily maximum caps each 24-hour piece of a stay.
+pub fn daily_cap<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(300).with_daily_max(2_000), 0);
+    for (stay, why) in [
+        (6 * HOUR, "6 hours: 18.00, under the cap"),
+        (23 * HOUR + 59 * MINUTE, "one day's worth: capped at 20.00"),
+        (DAY, "exactly 24 h is one day: 20.00"),
+        (DAY + NS, "24 h + 1 ns: one capped day + 1 started hour"),
+        (2 * DAY + 7 * HOUR, "two capped days + 7 hours (capped)"),
+        (3 * DAY, "three days pay three maxima, not one"),
+        (7 * DAY + NS, "a week and 1 ns: seven maxima + 1 hour"),
+    ] {
+        expect_fee::<P>(&tariff, VehicleKind::Car, stay, why)?;
+    }
+    let days = (0u32..10, 0usize..4).prop_map(|(d, edge)| {
+        let whole = DAY * d;
+        [
+            whole,
+            whole + NS,
+            whole.saturating_sub(NS),
+            whole + 5 * HOUR,
+        ][edge]
+    });
+    let cap = prop_oneof![Just(1u64), rate(), 500u64..=20_000];
+    check_property(
+        &DAILY_CAP,
+        200,
+        (leaf_pricing(), cap, kind(), prop_oneof![days, stay()]),
+        |(inner, cap, kind, stay)| {
+            let tariff = Tariff::new(inner.with_daily_max(cap), 0);
+            expect_fee::<P>(&tariff, kind, stay, "each day capped on its own")
+        },
+    )
+}
+
+/// Two vehicles entering together: the one that stays longer never pays less.
+fn longer_pays_more<P: ParkingLot>(
+    pricing: Pricing,
+    kind: VehicleKind,
+    short: Duration,
+    extra: Duration,
+) -> Result<(), Failure> {
+    let s = Scenario::<P>::new(LotConfig::new(
+        vec![LevelSpots::new(2, 2, 2)],
+        Tariff::new(pricing, 0),
+    ))?;
+    let a = s.enter("SHORT-1", kind);
+    let b = s.enter("LONG-1", kind);
+    let (Ok(a), Ok(b)) = (a.clone(), b.clone()) else {
+        return Err(s.fail("two tickets", format!("{}; {}", entered(&a), entered(&b))));
+    };
+    s.advance(short);
+    let first = s.exit(a.id);
+    s.advance(extra);
+    let second = s.exit(b.id);
+    let (Ok(first), Ok(second)) = (&first, &second) else {
+        return Err(s.fail(
+            "two receipts",
+            format!("{}; {}", exited(&first), exited(&second)),
+        ));
+    };
+    if second.fee < first.fee {
+        return Err(s.fail(
+            format!(
+                "the stay of {} pays at least the {} that the stay of {} paid",
+                dur(second.stay),
+                first.fee,
+                dur(first.stay)
+            ),
+            format!("it paid {}", second.fee),
+        ));
+    }
+    Ok(())
+}
+
+/// The fee never decreases as the stay gets longer.
+pub fn monotonic_fee<P: ParkingLot>() -> Result<(), Failure> {
+    let cheaper_later = Pricing::tiered(&[(1, 500), (2, 300)], 100);
+    for (short, extra) in [(3 * HOUR, HOUR), (HOUR, 2 * HOUR), (3 * HOUR, NS)] {
+        longer_pays_more::<P>(cheaper_later.clone(), VehicleKind::Car, short, extra)?;
+    }
+    let extra = prop_oneof![
+        Just(NS),
+        Just(HOUR),
+        Just(DAY),
+        (1u64..3 * 86_400).prop_map(Duration::from_secs),
+    ];
+    check_property(
+        &MONOTONIC_FEE,
+        300,
+        (pricing(), kind(), stay(), extra),
+        |(pricing, kind, short, extra)| longer_pays_more::<P>(pricing, kind, short, extra),
+    )
+}
+
+/// Vehicles inside keep the tariff they entered under.
+fn entry_tariff_billed<P: ParkingLot>(
+    before: Tariff,
+    after: Tariff,
+    stay: Duration,
+) -> Result<(), Failure> {
+    let s = Scenario::<P>::new(LotConfig::new(
+        vec![LevelSpots::new(0, 4, 0)],
+        before.clone(),
+    ))?;
+    let car = VehicleKind::Car;
+    let early = [s.enter("EARLY-1", car), s.enter("EARLY-2", car)];
+    s.set_tariff(after.clone());
+    let late = [s.enter("LATE-1", car), s.enter("LATE-2", car)];
+    s.advance(stay);
+    for (tickets, tariff, when) in [(&early, &before, "before"), (&late, &after, "after")] {
+        let [Ok(by_ticket), Ok(lost)] = tickets else {
+            return Err(s.fail("a ticket for every car", "a refusal"));
+        };
+        let fee = oracle_fee(&tariff.pricing, car, stay);
+        let want = Ok(Receipt {
+            ticket: by_ticket.id,
+            spot: by_ticket.spot,
+            stay,
+            fee: Money(fee),
+        });
+        let got = s.exit(by_ticket.id);
+        if got != want {
+            return Err(s.fail(
+                format!(
+                    "{} — the tariff in force at entry ({when} the change)",
+                    exited(&want)
+                ),
+                exited(&got),
+            ));
+        }
+        let plate = if when == "before" {
+            "EARLY-2"
+        } else {
+            "LATE-2"
+        };
+        let want = Ok(Receipt {
+            ticket: lost.id,
+            spot: lost.spot,
+            stay,
+            fee: Money(fee.max(tariff.lost_ticket.0)),
+        });
+        let got = s.lost(plate);
+        if got != want {
+            return Err(s.fail(
+                format!(
+                    "{} — the lost-ticket charge in force at entry ({when} the change)",
+                    exited(&want)
+                ),
+                exited(&got),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After set_tariff, vehicles already inside are billed with their entry tariff.
+pub fn tariff_at_entry<P: ParkingLot>() -> Result<(), Failure> {
+    entry_tariff_billed::<P>(
+        Tariff::new(Pricing::hourly(100), 1_000),
+        Tariff::new(Pricing::hourly(300), 5_000),
+        2 * HOUR + 30 * MINUTE,
+    )?;
+    let tariff = || (pricing(), 0u64..=10_000).prop_map(|(p, lost)| Tariff::new(p, lost));
+    check_property(
+        &TARIFF_AT_ENTRY,
+        100,
+        (tariff(), tariff(), stay()),
+        |(before, after, stay)| entry_tariff_billed::<P>(before, after, stay),
+    )
+}
+
+/// A lost ticket pays the larger of fee and charge, frees the spot, and voids the ticket.
+fn lost_ticket_settles<P: ParkingLot>(
+    tariff: Tariff,
+    kind: VehicleKind,
+    stay: Duration,
+) -> Result<(), Failure> {
+    let config = pricing_lot(tariff.clone());
+    let layout = Board {
+        free: config.levels.clone(),
+    };
+    let s = Scenario::<P>::new(config)?;
+    let ticket = s.enter("LOST-1", kind);
+    let Ok(ticket) = ticket else {
+        return Err(s.fail("a ticket", entered(&ticket)));
+    };
+    s.advance(stay);
+    let fee = oracle_fee(&tariff.pricing, kind, stay);
+    let want = Ok(Receipt {
+        ticket: ticket.id,
+        spot: ticket.spot,
+        stay,
+        fee: Money(fee.max(tariff.lost_ticket.0)),
+    });
+    let got = s.lost("LOST-1");
+    if got != want {
+        return Err(s.fail(
+            format!(
+                "{} — the larger of the fee ({}) and the lost-ticket charge ({})",
+                exited(&want),
+                Money(fee),
+                tariff.lost_ticket
+            ),
+            exited(&got),
+        ));
+    }
+    s.expect_board(&layout)?;
+    s.expect_exit(
+        &s.exit(ticket.id),
+        &Err(ExitError::TicketAlreadyUsed(ticket.id)),
+    )?;
+    let again = s.enter("LOST-1", kind);
+    if again.is_err() {
+        return Err(s.fail("a new ticket: the vehicle left", entered(&again)));
+    }
+    Ok(())
+}
+
+/// exit_lost_ticket charges max(fee, lost-ticket charge) and settles the ticket.
+pub fn lost_ticket<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(300), 2_000);
+    lost_ticket_settles::<P>(tariff.clone(), VehicleKind::Car, 30 * MINUTE)?;
+    lost_ticket_settles::<P>(tariff, VehicleKind::Car, 3 * DAY)?;
+    check_property(
+        &LOST_TICKET,
+        150,
+        (pricing(), 0u64..=10_000, kind(), stay()),
+        |(pricing, lost, kind, stay)| {
+            lost_ticket_settles::<P>(Tariff::new(pricing, lost), kind, stay)
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 4
+// ---------------------------------------------------------------------------------------------
+
+const GATES: usize = 4;
+
+/// Builds a lot on a frozen clock whose reads yield, to widen race windows.
+fn racing_lot<P: ParkingLot>(config: &LotConfig, seed: u64) -> Result<P, Failure> {
+    let frozen = ManualClock::starting_at(OPENING);
+    let clock = Arc::new(YieldingClock::new(frozen, seed, 2));
+    P::new(config.clone(), clock).map_err(|e| {
+        Failure::new(
+            describe_config(config),
+            "an empty lot",
+            format!("new() returned Err({e:?})"),
+        )
+    })
+}
+
+/// Gates racing for the last spots admit exactly that many, into different spots.
+pub fn last_spots_race<P: ParkingLot>() -> Result<(), Failure> {
+    const ROUNDS: usize = 150;
+    const PER_GATE: usize = 3;
+    for round in 0..ROUNDS {
+        let spots = 6 + round % 7;
+        let last = 1 + round % 5;
+        let config = LotConfig::compact(spots, Tariff::free());
+        let lot = racing_lot::<P>(&config, round as u64)?;
+        let mut tickets = Vec::new();
+        for i in 0..spots - last {
+            match lot.enter(&format!("EARLY-{i}"), VehicleKind::Car) {
+                Ok(t) => tickets.push(t),
+                Err(e) => {
+                    return Err(Failure::new(
+                        describe_config(&config),
+                        format!("car {} admitted before the race", i + 1),
+                        format!("Err({e:?})"),
+                    ));
+                }
+            }
+        }
+        let results = run_gated(GATES, |gate| {
+            (0..PER_GATE)
+                .map(|k| lot.enter(&format!("GATE{gate}-{k}"), VehicleKind::Car))
+                .collect::<Vec<_>>()
+        });
+        let input = format!(
+            "{}; clock frozen; {} cars enter one by one; then round {round} of {ROUNDS}: {GATES} gate threads released together, each entering {PER_GATE} cars, race for the last {last} spot(s)",
+            describe_config(&config),
+            spots - last,
+        );
+        let mut admitted = 0;
+        for r in results.iter().flatten() {
+            match r {
+                Ok(t) => {
+                    admitted += 1;
+                    tickets.push(t.clone());
+                }
+                Err(EnterError::LotFull { .. }) => {}
+                Err(e) => {
+                    return Err(Failure::new(
+                        input,
+                        "each car admitted or refused with LotFull",
+                        format!("a car was refused with {e:?}"),
+                    ));
+                }
+            }
+        }
+        let distinct: HashSet<SpotId> = tickets.iter().map(|t| t.spot).collect();
+        let free = lot.board().total();
+        if admitted != last || distinct.len() != tickets.len() || free != 0 {
+            let mut shared: HashMap<SpotId, usize> = HashMap::new();
+            for t in &tickets {
+                *shared.entry(t.spot).or_default() += 1;
+            }
+            shared.retain(|_, n| *n > 1);
+            return Err(Failure::new(
+                input,
+                format!(
+                    "exactly {last} car(s) admitted, every ticket a different spot, the board at 0 free"
+                ),
+                format!(
+                    "{admitted} admitted in the race; spots given twice: {:?}; board shows {free} free",
+                    shared.keys().map(ToString::to_string).collect::<Vec<_>>()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Concurrent entries and exits keep one vehicle per spot and one exit per ticket.
+pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
+    const ROUNDS: usize = 40;
+    const ITERATIONS: usize = 8;
+    let kinds = [VehicleKind::Car, VehicleKind::Motorcycle, VehicleKind::Van];
+    for round in 0..ROUNDS {
+        let config = LotConfig::new(
+            vec![
+                LevelSpots::new(1, 2, 1),
+                LevelSpots::new(0, 1 + round % 3, 1),
+            ],
+            Tariff::new(Pricing::hourly(100), 500),
+        );
+        let layout = Board {
+            free: config.levels.clone(),
+        };
+        let lot = racing_lot::<P>(&config, round as u64 ^ 0x5EED)?;
+        let input = format!(
+            "{}; clock frozen; round {round} of {ROUNDS}: {GATES} gate threads released together; gate g enters {ITERATIONS} vehicles of kind {{Car, Motorcycle, Van, Car}}[g], exits every other one at once and presents its ticket a second time, and keeps the rest; then {GATES} gates all present every kept ticket together",
+            describe_config(&config)
+        );
+        let occupied = Mutex::new(HashSet::new());
+        let problems = Mutex::new(Vec::<String>::new());
+        let kept: Vec<Vec<Ticket>> = run_gated(GATES, |gate| {
+            let kind = kinds[gate % kinds.len()];
+            let mut kept = Vec::new();
+            for k in 0..ITERATIONS {
+                let Ok(t) = lot.enter(&format!("G{gate}-{k}"), kind) else {
+                    continue;
+                };
+                if !occupied.lock().insert(t.spot) {
+                    problems
+                        .lock()
+                        .push(format!("{} was given to a second vehicle", t.spot));
+                }
+                if k % 2 == 1 {
+                    kept.push(t);
+                    continue;
+                }
+                occupied.lock().remove(&t.spot);
+                let first = lot.exit(t.id);
+                let second = lot.exit(t.id);
+                if first.is_err() || second != Err(ExitError::TicketAlreadyUsed(t.id)) {
+                    problems.lock().push(format!(
+                        "ticket #{} presented twice: {}, then {}",
+                        t.id.0,
+                        exited(&first),
+                        exited(&second)
+                    ));
+                }
+            }
+            kept
+        });
+        let kept: Vec<Ticket> = kept.into_iter().flatten().collect();
+        let settled: Vec<Vec<bool>> = run_gated(GATES, |gate| {
+            (0..kept.len())
+                .map(|i| {
+                    let t = &kept[(i + gate) % kept.len()];
+                    match lot.exit(t.id) {
+                        Ok(_) => true,
+                        Err(ExitError::TicketAlreadyUsed(_)) => false,
+                        Err(e) => {
+                            problems
+                                .lock()
+                                .push(format!("ticket #{} was refused with {e:?}", t.id.0));
+                            false
+                        }
+                    }
+                })
+                .collect()
+        });
+        for (i, t) in kept.iter().enumerate() {
+            let exits = (0..GATES)
+                .filter(|&g| settled[g][(i + kept.len() - g) % kept.len()])
+                .count();
+            if exits != 1 {
+                problems.lock().push(format!(
+                    "ticket #{} presented at {GATES} gates at once exited {exits} times",
+                    t.id.0
+                ));
+            }
+        }
+        let board = lot.board();
+        if board != layout {
+            problems.lock().push(format!(
+                "after everyone left the board shows {}",
+                describe_board(&board)
+            ));
+        }
+        let problems = problems.into_inner();
+        if !problems.is_empty() {
+            return Err(Failure::new(
+                input,
+                "no spot given twice at once, every ticket exits exactly once, and the lot ends empty",
+                problems.join("; "),
+            ));
+        }
+    }
+    Ok(())
+}
