@@ -277,8 +277,8 @@ impl Drop for Reservation<'_> {
 /// [`TokenBucket`]. (A concurrent-map crate would do too; a fixed set of `Mutex<HashMap>`s is the
 /// smallest thing that scales and keeps the hot path easy to reason about.)
 ///
-/// **Compact entries.** A tenant costs its key plus a [`State`] and a tier index; the clock and
-/// the per-tier arithmetic ([`Limits`]) are stored once.
+/// **Compact entries.** A tenant costs its key plus a `State` and a tier index; the clock and
+/// the per-tier arithmetic (`Limits`) are stored once.
 ///
 /// **Invisible eviction.** Once per refill horizon `F` (the longest time any tier takes to fill
 /// from empty) one caller sweeps every shard and drops the buckets that are *full* — exactly the
