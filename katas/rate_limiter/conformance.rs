@@ -25,26 +25,8 @@ use std::time::Duration;
 // Criteria
 // ---------------------------------------------------------------------------------------------
 
-const fn criterion(
-    id: &'static str,
-    stage: u8,
-    weight: u32,
-    title: &'static str,
-    property: &'static str,
-    hint: &'static str,
-) -> Criterion {
-    Criterion {
-        id,
-        stage,
-        weight,
-        title,
-        property,
-        hint,
-    }
-}
-
 /// Over any window the bucket grants no more than the burst plus what accrued.
-pub const WINDOW_BOUND: Criterion = criterion(
+pub const WINDOW_BOUND: Criterion = Criterion::new(
     "rate-limiter/stage1/window-bound",
     1,
     4,
@@ -53,7 +35,7 @@ pub const WINDOW_BOUND: Criterion = criterion(
     "refill one token every refill_period / refill_tokens, carrying fractions; never add a whole period's tokens at once",
 );
 /// A full bucket grants exactly its capacity at one instant.
-pub const BURST_EXACT: Criterion = criterion(
+pub const BURST_EXACT: Criterion = Criterion::new(
     "rate-limiter/stage1/burst-exact",
     1,
     3,
@@ -62,7 +44,7 @@ pub const BURST_EXACT: Criterion = criterion(
     "compare with >= against the tokens held, in exact integers; floats lose whole tokens above 2^53",
 );
 /// Reading the clock often does not change what the bucket holds.
-pub const PATH_INDEPENDENT: Criterion = criterion(
+pub const PATH_INDEPENDENT: Criterion = Criterion::new(
     "rate-limiter/stage1/path-independent",
     1,
     3,
@@ -71,7 +53,7 @@ pub const PATH_INDEPENDENT: Criterion = criterion(
     "when you add the whole tokens that accrued, keep the leftover fraction (don't set last = now), or count in exact sub-token units",
 );
 /// Refill stops at capacity, whatever the idle time.
-pub const REFILL_CAPPED: Criterion = criterion(
+pub const REFILL_CAPPED: Criterion = Criterion::new(
     "rate-limiter/stage1/refill-capped",
     1,
     3,
@@ -80,7 +62,7 @@ pub const REFILL_CAPPED: Criterion = criterion(
     "cap the level at capacity on every refill, and compute elapsed × rate in a type that cannot overflow (u128) or saturate",
 );
 /// `retry_after` is the exact wait.
-pub const EXACT_RETRY_AFTER: Criterion = criterion(
+pub const EXACT_RETRY_AFTER: Criterion = Criterion::new(
     "rate-limiter/stage1/exact-retry-after",
     1,
     4,
@@ -89,7 +71,7 @@ pub const EXACT_RETRY_AFTER: Criterion = criterion(
     "round the wait up, not down: a token that is 2/3 accrued is not a token yet",
 );
 /// Denials change nothing; requests are all or nothing.
-pub const DENIAL_NO_SIDE_EFFECTS: Criterion = criterion(
+pub const DENIAL_NO_SIDE_EFFECTS: Criterion = Criterion::new(
     "rate-limiter/stage1/denial-no-side-effects",
     1,
     3,
@@ -98,7 +80,7 @@ pub const DENIAL_NO_SIDE_EFFECTS: Criterion = criterion(
     "decide first, then subtract; never subtract what is available and then report a shortfall",
 );
 /// Asking for more than the capacity is a permanent error.
-pub const EXCEEDS_CAPACITY: Criterion = criterion(
+pub const EXCEEDS_CAPACITY: Criterion = Criterion::new(
     "rate-limiter/stage1/exceeds-capacity",
     1,
     2,
@@ -107,7 +89,7 @@ pub const EXCEEDS_CAPACITY: Criterion = criterion(
     "a request larger than the bucket can never succeed; telling the caller to retry makes it spin forever",
 );
 /// Invalid configurations are rejected with the right error.
-pub const INVALID_CONFIG: Criterion = criterion(
+pub const INVALID_CONFIG: Criterion = Criterion::new(
     "rate-limiter/stage1/invalid-config",
     1,
     2,
@@ -116,7 +98,7 @@ pub const INVALID_CONFIG: Criterion = criterion(
     "validate in the constructor and return the first error in the documented order; check the multiplication with checked_mul",
 );
 /// A clock that goes backwards mints nothing.
-pub const CLOCK_BACKWARDS: Criterion = criterion(
+pub const CLOCK_BACKWARDS: Criterion = Criterion::new(
     "rate-limiter/stage1/clock-backwards",
     1,
     3,
@@ -125,7 +107,7 @@ pub const CLOCK_BACKWARDS: Criterion = criterion(
     "treat time going backwards as time standing still: elapsed = now.saturating_sub(last), and never move `last` backwards",
 );
 /// Zero tokens is always granted and takes nothing.
-pub const ZERO_REQUEST: Criterion = criterion(
+pub const ZERO_REQUEST: Criterion = Criterion::new(
     "rate-limiter/stage1/zero-request",
     1,
     1,
@@ -134,7 +116,7 @@ pub const ZERO_REQUEST: Criterion = criterion(
     "a request for nothing is trivially satisfiable: don't round it up to one token",
 );
 /// Concurrent callers on a frozen clock get exactly the capacity.
-pub const FROZEN_CLOCK_EXACT: Criterion = criterion(
+pub const FROZEN_CLOCK_EXACT: Criterion = Criterion::new(
     "rate-limiter/stage2/frozen-clock-exact",
     2,
     6,
@@ -143,7 +125,7 @@ pub const FROZEN_CLOCK_EXACT: Criterion = criterion(
     "the read of the level, the decision and the write must be one atomic step: hold one lock across them, or compare-and-swap the whole state",
 );
 /// Concurrent callers with a moving clock respect the window bound.
-pub const CONCURRENT_WINDOW_BOUND: Criterion = criterion(
+pub const CONCURRENT_WINDOW_BOUND: Criterion = Criterion::new(
     "rate-limiter/stage2/concurrent-window-bound",
     2,
     6,
@@ -152,7 +134,7 @@ pub const CONCURRENT_WINDOW_BOUND: Criterion = criterion(
     "a refill and a take must happen under the same lock (or in one compare-and-swap), including the write of the last-refill time",
 );
 /// Reservations are served in arrival order.
-pub const FIFO_ORDER: Criterion = criterion(
+pub const FIFO_ORDER: Criterion = Criterion::new(
     "rate-limiter/stage3/fifo-order",
     3,
     4,
@@ -161,7 +143,7 @@ pub const FIFO_ORDER: Criterion = criterion(
     "set a reservation's tokens aside when it is made (the bucket may go into debt), so later callers queue behind it",
 );
 /// `try_acquire` does not jump the queue.
-pub const NO_QUEUE_JUMPING: Criterion = criterion(
+pub const NO_QUEUE_JUMPING: Criterion = Criterion::new(
     "rate-limiter/stage3/no-queue-jumping",
     3,
     4,
@@ -170,7 +152,7 @@ pub const NO_QUEUE_JUMPING: Criterion = criterion(
     "tokens promised to a waiting reservation are not available; a waiter that merely retries lets small requests overtake it forever",
 );
 /// A cancelled reservation gives its tokens back; a used one does not.
-pub const CANCEL_RETURNS_TOKENS: Criterion = criterion(
+pub const CANCEL_RETURNS_TOKENS: Criterion = Criterion::new(
     "rate-limiter/stage3/cancel-returns-tokens",
     3,
     3,
@@ -180,7 +162,7 @@ pub const CANCEL_RETURNS_TOKENS: Criterion = criterion(
 );
 
 /// Tenants never affect each other, and each gets its own tier's quota.
-pub const TENANT_ISOLATION: Criterion = criterion(
+pub const TENANT_ISOLATION: Criterion = Criterion::new(
     "rate-limiter/stage4/tenant-isolation",
     4,
     5,
@@ -189,7 +171,7 @@ pub const TENANT_ISOLATION: Criterion = criterion(
     "give every tenant its own bucket, keyed by the tenant, not by its tier; look the config up per tenant",
 );
 /// Eviction never changes an answer.
-pub const EVICTION_INVISIBLE: Criterion = criterion(
+pub const EVICTION_INVISIBLE: Criterion = Criterion::new(
     "rate-limiter/stage4/eviction-invisible",
     4,
     4,
@@ -198,7 +180,7 @@ pub const EVICTION_INVISIBLE: Criterion = criterion(
     "evict by level, not by last access: a throttled tenant that went quiet for a moment must not come back to a full bucket",
 );
 /// Memory is bounded by recently active tenants.
-pub const BOUNDED_MEMORY: Criterion = criterion(
+pub const BOUNDED_MEMORY: Criterion = Criterion::new(
     "rate-limiter/stage4/bounded-memory",
     4,
     3,

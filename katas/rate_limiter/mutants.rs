@@ -29,34 +29,8 @@ type RefKeyed = reference::KeyedTokenBucket<u32>;
 
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
-    fn realistic(
-        name: &'static str,
-        bug: &'static str,
-        must_fail: &'static [&'static str],
-        suite: fn() -> Vec<crate::grading::Check>,
-    ) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail,
-            hostile: false,
-            suite,
-        }
-    }
-    fn hostile(
-        name: &'static str,
-        bug: &'static str,
-        suite: fn() -> Vec<crate::grading::Check>,
-    ) -> Mutant {
-        Mutant {
-            name,
-            bug,
-            must_fail: &[],
-            hostile: true,
-            suite,
-        }
-    }
-    vec![
+    let realistic = Mutant::realistic;
+    let mut mutants = vec![
         realistic(
             "uncapped-refill",
             "refill is not capped at capacity: a long idle period banks an unlimited burst",
@@ -171,27 +145,14 @@ pub fn catalogue() -> Vec<Mutant> {
             &[CANCEL_RETURNS_TOKENS.id],
             suite::<Flawed<CancelAlwaysRefunds>, RefKeyed>,
         ),
-        hostile(
-            "panics",
-            "panics in every method",
-            suite::<Hostile<Panics>, Hostile<Panics>>,
-        ),
-        hostile(
-            "deadlocks",
-            "takes a lock it already holds, in every method",
-            suite::<Hostile<Deadlocks>, Hostile<Deadlocks>>,
-        ),
-        hostile(
-            "spins-forever",
-            "loops forever in every method",
-            suite::<Hostile<SpinsForever>, Hostile<SpinsForever>>,
-        ),
-        hostile(
-            "aborts",
-            "aborts the whole process in every method",
-            suite::<Hostile<Aborts>, Hostile<Aborts>>,
-        ),
-    ]
+    ];
+    mutants.extend(crate::grading::hostile::mutants(
+        suite::<Hostile<Panics>, Hostile<Panics>>,
+        suite::<Hostile<Deadlocks>, Hostile<Deadlocks>>,
+        suite::<Hostile<SpinsForever>, Hostile<SpinsForever>>,
+        suite::<Hostile<Aborts>, Hostile<Aborts>>,
+    ));
+    mutants
 }
 
 // ---------------------------------------------------------------------------------------------
