@@ -13,6 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
 
 /// The hidden subcommand a child is started with: `kata <CHILD_SUBCOMMAND> <kata> <impl> <id>`.
 pub const CHILD_SUBCOMMAND: &str = "__run-criterion";
@@ -23,9 +24,6 @@ pub const VERDICT_MARKER: &str = "@@kata-verdict ";
 /// Extra time the parent grants a child beyond the check's own watchdog, for process start-up
 /// and for reporting.
 const GRACE: Duration = Duration::from_secs(3);
-
-/// How often the parent polls a running child.
-const POLL: Duration = Duration::from_millis(5);
 
 /// Prints a verdict the way a child reports it to its parent.
 pub fn report(verdict: &Verdict) {
@@ -104,19 +102,17 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<S
 
 /// Waits for the child until `deadline`; kills it and returns `None` past the deadline.
 fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(POLL),
-            Err(_) => {
-                let _ = child.kill();
-                return child.wait().ok();
-            }
+    let left = deadline.saturating_duration_since(Instant::now());
+    match child.wait_timeout(left) {
+        Ok(Some(status)) => Some(status),
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+        Err(_) => {
+            let _ = child.kill();
+            child.wait().ok()
         }
     }
 }

@@ -28,26 +28,8 @@ use std::time::Duration;
 // Criteria
 // ---------------------------------------------------------------------------------------------
 
-const fn criterion(
-    id: &'static str,
-    stage: u8,
-    weight: u32,
-    title: &'static str,
-    property: &'static str,
-    hint: &'static str,
-) -> Criterion {
-    Criterion {
-        id,
-        stage,
-        weight,
-        title,
-        property,
-        hint,
-    }
-}
-
 /// Random gate sequences on a one-level lot behave exactly like the model.
-pub const ENTRY_EXIT_MODEL: Criterion = criterion(
+pub const ENTRY_EXIT_MODEL: Criterion = Criterion::new(
     "parking/stage1/entry-exit-model",
     1,
     5,
@@ -56,7 +38,7 @@ pub const ENTRY_EXIT_MODEL: Criterion = criterion(
     "keep one record per ticket, keyed by ticket id; free the spot on exit; a refused call must change nothing",
 );
 /// A lot admits exactly its capacity, and exactly one more per exit.
-pub const CAPACITY: Criterion = criterion(
+pub const CAPACITY: Criterion = Criterion::new(
     "parking/stage1/capacity",
     1,
     3,
@@ -65,7 +47,7 @@ pub const CAPACITY: Criterion = criterion(
     "exit must give the spot back to the pool the entry gate allocates from",
 );
 /// Every refusal is the right typed error and changes nothing.
-pub const TYPED_ERRORS: Criterion = criterion(
+pub const TYPED_ERRORS: Criterion = Criterion::new(
     "parking/stage1/typed-errors",
     1,
     4,
@@ -74,7 +56,7 @@ pub const TYPED_ERRORS: Criterion = criterion(
     "validate before you mutate; remember which tickets were settled so a second exit is refused, not re-billed",
 );
 /// After every vehicle leaves, the whole lot is free again.
-pub const NO_SPOT_LEAKS: Criterion = criterion(
+pub const NO_SPOT_LEAKS: Criterion = Criterion::new(
     "parking/stage1/no-spot-leaks",
     1,
     3,
@@ -83,7 +65,7 @@ pub const NO_SPOT_LEAKS: Criterion = criterion(
     "key parked vehicles by ticket id, not by plate: a second entry must never overwrite the first one's record and strand its spot",
 );
 /// Vehicles go only into spots they fit.
-pub const FIT_RULES: Criterion = criterion(
+pub const FIT_RULES: Criterion = Criterion::new(
     "parking/stage2/fit-rules",
     2,
     4,
@@ -92,7 +74,7 @@ pub const FIT_RULES: Criterion = criterion(
     "write the fit rule once (vehicle kind → spot kinds, smallest first) and allocate only from those",
 );
 /// The spot given is exactly the documented one.
-pub const ALLOCATION_ORDER: Criterion = criterion(
+pub const ALLOCATION_ORDER: Criterion = Criterion::new(
     "parking/stage2/allocation-order",
     2,
     4,
@@ -101,7 +83,7 @@ pub const ALLOCATION_ORDER: Criterion = criterion(
     "search the fitting kinds smallest first, and within a kind the (level, number) pairs in order — an ordered set or bitmap per kind gives the lowest free spot cheaply",
 );
 /// The board always equals the truth.
-pub const BOARD: Criterion = criterion(
+pub const BOARD: Criterion = Criterion::new(
     "parking/stage2/board",
     2,
     3,
@@ -110,7 +92,7 @@ pub const BOARD: Criterion = criterion(
     "update the counter of the spot actually used (its level and kind), not of the vehicle's kind; or derive the board from the free sets",
 );
 /// Hourly billing rounds up to the started hour.
-pub const HOURLY_ROUNDING: Criterion = criterion(
+pub const HOURLY_ROUNDING: Criterion = Criterion::new(
     "parking/stage3/hourly-rounding",
     3,
     4,
@@ -119,7 +101,7 @@ pub const HOURLY_ROUNDING: Criterion = criterion(
     "hours = ceil(stay / 1 h) in integer nanoseconds: (ns + HOUR_NS - 1) / HOUR_NS, not floor + 1 and not floor",
 );
 /// Composed tariffs give the exact fee.
-pub const EXACT_FEES: Criterion = criterion(
+pub const EXACT_FEES: Criterion = Criterion::new(
     "parking/stage3/exact-fees",
     3,
     5,
@@ -128,7 +110,7 @@ pub const EXACT_FEES: Criterion = criterion(
     "keep money in integer minor units end to end; interpret the pricing tree recursively, each node exactly as documented",
 );
 /// The grace period's edge is free; one nanosecond more pays the whole stay.
-pub const GRACE_EDGE: Criterion = criterion(
+pub const GRACE_EDGE: Criterion = Criterion::new(
     "parking/stage3/grace-edge",
     3,
     3,
@@ -137,7 +119,7 @@ pub const GRACE_EDGE: Criterion = criterion(
     "compare with <=, and bill the whole stay once it is over the grace, not the part after it",
 );
 /// The daily maximum caps each day, not the stay.
-pub const DAILY_CAP: Criterion = criterion(
+pub const DAILY_CAP: Criterion = Criterion::new(
     "parking/stage3/daily-cap",
     3,
     4,
@@ -146,7 +128,7 @@ pub const DAILY_CAP: Criterion = criterion(
     "cut the stay into whole days from entry and a remainder, and cap each piece; capping the total makes a week cost one day",
 );
 /// A longer stay never costs less.
-pub const MONOTONIC_FEE: Criterion = criterion(
+pub const MONOTONIC_FEE: Criterion = Criterion::new(
     "parking/stage3/monotonic-fee",
     3,
     3,
@@ -155,7 +137,7 @@ pub const MONOTONIC_FEE: Criterion = criterion(
     "price each started hour by the tier it falls in; pricing every hour of a long stay at the last (cheapest) tier makes a longer stay cheaper",
 );
 /// The tariff in force at entry is the one billed.
-pub const TARIFF_AT_ENTRY: Criterion = criterion(
+pub const TARIFF_AT_ENTRY: Criterion = Criterion::new(
     "parking/stage3/tariff-at-entry",
     3,
     3,
@@ -164,7 +146,7 @@ pub const TARIFF_AT_ENTRY: Criterion = criterion(
     "store the tariff (an Arc) on the ticket's record at entry, and bill from that",
 );
 /// A lost ticket pays the larger of the fee and the charge, and settles the ticket.
-pub const LOST_TICKET: Criterion = criterion(
+pub const LOST_TICKET: Criterion = Criterion::new(
     "parking/stage3/lost-ticket",
     3,
     2,
@@ -173,7 +155,7 @@ pub const LOST_TICKET: Criterion = criterion(
     "a lost ticket must not be a discount on a long stay: charge max(fee, lost_ticket)",
 );
 /// Gates racing for the last spots admit exactly the free spots.
-pub const LAST_SPOTS_RACE: Criterion = criterion(
+pub const LAST_SPOTS_RACE: Criterion = Criterion::new(
     "parking/stage4/last-spots-race",
     4,
     5,
@@ -182,7 +164,7 @@ pub const LAST_SPOTS_RACE: Criterion = criterion(
     "find the free spot and take it under one lock (or one compare-and-swap); checking, releasing the lock, then taking lets two gates take one spot",
 );
 /// Concurrent entries and exits: one vehicle per spot, one exit per ticket.
-pub const GATES_CHURN: Criterion = criterion(
+pub const GATES_CHURN: Criterion = Criterion::new(
     "parking/stage4/gates-churn",
     4,
     4,
