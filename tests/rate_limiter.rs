@@ -2,17 +2,24 @@
 //!
 //! Runs against the reference by default; against your `exercise.rs` with
 //! `cargo test --features exercise --test rate_limiter` (add `stage1` to run one stage).
+//!
+//! Stage 5 starts its own `redis-server` for each test; without one installed those tests print
+//! why they could not run and pass, unless `KATA_REQUIRE_SERVICES=1` is set (as CI does).
 
 #[cfg(not(feature = "exercise"))]
-use lld_katas::rate_limiter::reference::{KeyedTokenBucket, TokenBucket as Solution};
+use lld_katas::rate_limiter::reference::{
+    KeyedTokenBucket, RedisTokenBucket, TokenBucket as Solution,
+};
 
 #[cfg(feature = "exercise")]
-use lld_katas::rate_limiter::exercise::{KeyedTokenBucket, TokenBucket as Solution};
+use lld_katas::rate_limiter::exercise::{
+    KeyedTokenBucket, RedisTokenBucket, TokenBucket as Solution,
+};
 
 type Keyed = KeyedTokenBucket<u32>;
 
 lld_katas::conformance_tests! {
-    suite: lld_katas::rate_limiter::conformance::suite::<Solution, Keyed>,
+    suite: lld_katas::rate_limiter::conformance::suite::<Solution, Keyed, RedisTokenBucket>,
     stage1_window_bound => "rate-limiter/stage1/window-bound",
     stage1_burst_exact => "rate-limiter/stage1/burst-exact",
     stage1_path_independent => "rate-limiter/stage1/path-independent",
@@ -31,4 +38,12 @@ lld_katas::conformance_tests! {
     stage4_tenant_isolation => "rate-limiter/stage4/tenant-isolation",
     stage4_eviction_invisible => "rate-limiter/stage4/eviction-invisible",
     stage4_bounded_memory => "rate-limiter/stage4/bounded-memory",
+    stage5_shared_window_bound => "rate-limiter/stage5/shared-window-bound",
+    stage5_key_isolation => "rate-limiter/stage5/key-isolation",
+    stage5_client_clocks_ignored => "rate-limiter/stage5/client-clocks-ignored",
+    stage5_keys_expire => "rate-limiter/stage5/keys-expire",
+    stage5_store_down_policy => "rate-limiter/stage5/store-down-policy",
+    stage5_store_timeout => "rate-limiter/stage5/store-timeout",
+    stage5_survives_restart => "rate-limiter/stage5/survives-restart",
+    stage5_basics => "rate-limiter/stage5/basics",
 }

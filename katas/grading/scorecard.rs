@@ -148,6 +148,8 @@ pub struct Counts {
     pub crash: usize,
     /// Still `todo!()`.
     pub not_implemented: usize,
+    /// Could not run here (a service it needs was missing).
+    pub unavailable: usize,
 }
 
 impl ScoreCard {
@@ -161,6 +163,7 @@ impl ScoreCard {
                 Status::Timeout => counts.timeout += 1,
                 Status::Crash => counts.crash += 1,
                 Status::NotImplemented => counts.not_implemented += 1,
+                Status::Unavailable => counts.unavailable += 1,
             }
         }
         Self {
@@ -183,9 +186,24 @@ impl ScoreCard {
         }
     }
 
-    /// True when every automated criterion passed.
+    /// True when every automated criterion that could run here passed.
+    ///
+    /// Criteria that were [`Status::Unavailable`] (a service they need could not be started)
+    /// neither pass nor fail: they add nothing to `score` and are listed on the card with the
+    /// reason, so the grade says plainly what it could not check.
     pub fn all_passed(&self) -> bool {
-        self.criteria.iter().all(|l| l.status == Status::Pass)
+        self.criteria
+            .iter()
+            .all(|l| matches!(l.status, Status::Pass | Status::Unavailable))
+    }
+
+    /// Points of the criteria that could not run here.
+    pub fn unavailable_points(&self) -> u32 {
+        self.criteria
+            .iter()
+            .filter(|l| l.status == Status::Unavailable)
+            .map(|l| l.weight)
+            .sum()
     }
 
     /// Renders the card in `format`.
@@ -220,6 +238,14 @@ impl ScoreCard {
             "score {}/{}  —  {} pass, {} fail, {} timeout, {} crash, {} not implemented",
             self.score, self.max_score, c.pass, c.fail, c.timeout, c.crash, c.not_implemented
         );
+        if c.unavailable > 0 {
+            let _ = writeln!(
+                out,
+                "{} criteria ({} points) could not be graded here and are not counted as failures; see their lines above",
+                c.unavailable,
+                self.unavailable_points()
+            );
+        }
         let _ = writeln!(out, "\nManual criteria (score by reading the code):");
         for m in &self.manual_criteria {
             let _ = writeln!(out, "  [ ] /{}  {} — {}", m.weight, m.name, m.look_for);
@@ -234,6 +260,14 @@ impl ScoreCard {
             "## Score card: `{}` — `{}`\n\n**Automated score: {} / {}** (stages 1–{})\n",
             self.kata, self.implementation, self.score, self.max_score, self.stage
         );
+        if self.counts.unavailable > 0 {
+            let _ = writeln!(
+                out,
+                "_{} criteria ({} points) could not be graded here (status `unavailable`); they are neither passed nor failed._\n",
+                self.counts.unavailable,
+                self.unavailable_points()
+            );
+        }
         let _ = writeln!(out, "| Criterion | Stage | Weight | Status | Evidence |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         for l in &self.criteria {

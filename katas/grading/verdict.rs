@@ -22,6 +22,9 @@ pub enum Status {
     Crash,
     /// The solution still has a `todo!()` on this path.
     NotImplemented,
+    /// The check could not run here: a service it needs (a Redis server, say) could not be
+    /// started. Says nothing about the solution; the message tells how to make it available.
+    Unavailable,
 }
 
 impl Status {
@@ -33,6 +36,7 @@ impl Status {
             Status::Timeout => "timeout",
             Status::Crash => "crash",
             Status::NotImplemented => "not_implemented",
+            Status::Unavailable => "unavailable",
         }
     }
 
@@ -44,6 +48,7 @@ impl Status {
             Status::Timeout => "⏱",
             Status::Crash => "💥",
             Status::NotImplemented => "·",
+            Status::Unavailable => "?",
         }
     }
 }
@@ -145,6 +150,9 @@ impl Verdict {
         }
         let hint = match self.status {
             Status::NotImplemented => "fill in the todo!() on this path in your solution",
+            Status::Unavailable => {
+                "this criterion needs a service that could not be started here; the line above says which and how to install it"
+            }
             Status::Timeout => {
                 "the check did not finish: look for a lock taken twice, a lock held while waiting, or a retry loop that never ends"
             }
@@ -153,6 +161,23 @@ impl Verdict {
         field(&mut out, "hint", hint);
         out
     }
+}
+
+/// The panic payload of a check that cannot run here (see [`unavailable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    /// What is missing and how to provide it, in one line.
+    pub reason: String,
+}
+
+/// Ends the current check as [`Status::Unavailable`]: a service it needs could not be started.
+///
+/// Call it from a check before any solution code runs, so that nothing about the solution is
+/// concluded. Under the watchdog it becomes an `unavailable` verdict carrying `reason`.
+pub fn unavailable(reason: impl Into<String>) -> ! {
+    std::panic::panic_any(Unavailable {
+        reason: reason.into(),
+    })
 }
 
 /// True for the panic message of `todo!()` / `unimplemented!()`.
@@ -195,6 +220,9 @@ pub fn run_with_watchdog(check: &Check, timeout: Duration) -> Verdict {
     match rx.recv_timeout(timeout) {
         Ok(Ok(result)) => Verdict::from_result(check.criterion, result),
         Ok(Err(payload)) => {
+            if let Some(Unavailable { reason }) = payload.downcast_ref::<Unavailable>() {
+                return Verdict::bare(Status::Unavailable, reason.clone());
+            }
             let msg = panic_message(payload.as_ref());
             Verdict::from_result(
                 check.criterion,

@@ -8,7 +8,10 @@
 //! `rate_limiter/mod.rs` (`cargo doc --open`, module `rate_limiter`), and the prompt is in
 //! `rate_limiter/PROMPT.md`. Add any fields, types and helpers you need.
 
-use super::{AcquireError, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter};
+use super::{
+    AcquireError, Admission, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter,
+    SharedConfigError, SharedError, SharedRateLimiter, StoreConfig,
+};
 use crate::clock::Clock;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -94,5 +97,35 @@ where
 
     fn len(&self) -> usize {
         todo!("how many tenant buckets are held in memory")
+    }
+}
+
+/// Your limiter shared by a fleet through Redis (stage 5). The `redis` crate is available.
+pub struct RedisTokenBucket {
+    // Your state goes here.
+}
+
+impl SharedRateLimiter for RedisTokenBucket {
+    fn connect(
+        bucket: BucketConfig,
+        store: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SharedConfigError> {
+        let _ = clock;
+        todo!(
+            "validate {bucket:?} as for one bucket, then that capacity × period fits in 2^53 ns, \
+             the URL {:?} parses, the prefix is not empty and the timeout is at least 1 ms; do \
+             not contact the store yet (it may be down now and up later)",
+            store.url
+        )
+    }
+
+    fn try_acquire(&self, key: &str, tokens: u64) -> Result<Admission, SharedError> {
+        todo!(
+            "take {tokens} tokens from {key:?}'s bucket on the Redis server, atomically and on \
+             the server's clock (a script), setting the key to expire once it would be full; \
+             when the store refuses or does not answer within the timeout, answer with the \
+             configured failure policy"
+        )
     }
 }

@@ -245,12 +245,143 @@ where
     }
 }
 
+/// What a [`SharedRateLimiter`] answers when its store does not (stage 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailurePolicy {
+    /// Let requests through, uncounted, and say so ([`Admission::FailedOpen`]): the store is a
+    /// guard rail, and an outage of the guard rail must not become an outage of the service.
+    Open,
+    /// Refuse requests ([`SharedError::Unavailable`]): over-admission is worse than refusal
+    /// (billing, abuse protection).
+    Closed,
+}
+
+/// Where a [`SharedRateLimiter`] keeps its buckets, and what it does when that store fails.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoreConfig {
+    /// The Redis server: `redis://host:port/` (a database number may follow the slash).
+    pub url: String,
+    /// Prefix of every key the limiter writes. Limiters with the same prefix, URL and
+    /// [`BucketConfig`] share their limits; other prefixes are invisible to them.
+    pub prefix: String,
+    /// The longest one decision may wait for the store — connecting, sending and reading the
+    /// reply together. When it runs out, or the store refuses, `on_failure` decides.
+    pub timeout: Duration,
+    /// The answer when the store cannot be reached within `timeout`.
+    pub on_failure: FailurePolicy,
+}
+
+/// Why a [`SharedRateLimiter`] cannot be built. No store is contacted to decide this.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SharedConfigError {
+    /// The bucket config is invalid, as for a single bucket.
+    #[error(transparent)]
+    Bucket(#[from] ConfigError),
+    /// `capacity × refill_period` (in ns) plus `refill_tokens` exceeds 2^53: the store's script
+    /// computes in doubles, which are exact only up to 2^53.
+    #[error(
+        "capacity × refill_period is too large for the shared store: {capacity} tokens × {refill_period:?} exceeds 2^53 ns"
+    )]
+    TooLargeForStore {
+        /// The configured capacity.
+        capacity: u64,
+        /// The configured period.
+        refill_period: Duration,
+    },
+    /// `url` is not a Redis URL.
+    #[error("`{url}` is not a Redis URL (expected redis://host:port/): {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `prefix` is empty: the limiter's keys could collide with anything else in the store.
+    #[error("the key prefix must not be empty")]
+    EmptyPrefix,
+    /// `timeout` is under 1 ms: every decision would fail before the store could answer.
+    #[error("the store timeout must be at least 1 ms, got {0:?}")]
+    TimeoutTooShort(Duration),
+}
+
+/// A granted request of a [`SharedRateLimiter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The store counted the tokens against the shared limit.
+    Counted,
+    /// The store could not be reached and the policy is [`FailurePolicy::Open`]: the request
+    /// is let through without being counted.
+    FailedOpen {
+        /// Why the store could not decide (refused, timed out, …).
+        reason: String,
+    },
+}
+
+/// Why a [`SharedRateLimiter`] does not grant a request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SharedError {
+    /// The shared bucket said no ([`AcquireError::RateLimited`]), or the request can never
+    /// succeed ([`AcquireError::ExceedsCapacity`]).
+    #[error(transparent)]
+    Limited(#[from] AcquireError),
+    /// The store could not be reached within the timeout and the policy is
+    /// [`FailurePolicy::Closed`].
+    #[error("the shared rate-limit store is unavailable ({reason}); failing closed")]
+    Unavailable {
+        /// Why the store could not decide (refused, timed out, …).
+        reason: String,
+    },
+}
+
+/// One limit per key, shared by every client of one store (stage 5): fifty API servers, one
+/// quota.
+///
+/// - **One bucket per key, for the whole fleet**: every client (process, thread, instance)
+///   built with the same [`StoreConfig::url`], [`StoreConfig::prefix`] and [`BucketConfig`]
+///   draws on the same bucket for a key. Together they never exceed the window bound of a
+///   single bucket, measured on the store's clock.
+/// - **The store's clock decides.** Client clocks drift and jump; a client's `clock` must never
+///   let it mint tokens. (It is passed in because a naive design would use it.)
+/// - **Atomic on the store**: the read, the refill and the take happen in one step on the
+///   server, never as read-modify-write from the client.
+/// - **Memory in the store is bounded**: a key is gone from the store once its bucket would
+///   be full again (a full bucket and a missing one are the same thing).
+/// - **Failures follow the policy**: a store that refuses, hangs or restarts never panics a
+///   client and never blocks one much longer than [`StoreConfig::timeout`]; the answer is
+///   [`StoreConfig::on_failure`]'s. A client built while the store is down works as soon as it
+///   is back, and a restart of the store is survived without help: stale connections are
+///   replaced. A restart without persistence loses the buckets, so each key can grant at most
+///   `capacity` extra tokens per restart — the documented bound.
+/// - `tokens == 0` is granted without asking the store; `tokens > capacity` is
+///   [`AcquireError::ExceedsCapacity`], also without asking it.
+/// - `retry_after` is the wait on the store's clock, rounded up to its resolution (1 µs).
+pub trait SharedRateLimiter: Send + Sync + Sized {
+    /// A client of the store. Does not contact the store: it may be down now and up later.
+    ///
+    /// # Errors
+    /// The first [`SharedConfigError`] that applies: the bucket's [`ConfigError`], then
+    /// `TooLargeForStore`, `InvalidUrl`, `EmptyPrefix`, `TimeoutTooShort`.
+    fn connect(
+        bucket: BucketConfig,
+        store: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SharedConfigError>;
+
+    /// Takes `tokens` from `key`'s shared bucket, all or nothing.
+    ///
+    /// # Errors
+    /// [`SharedError::Limited`] when the bucket says no; [`SharedError::Unavailable`] when the
+    /// store cannot decide and the policy is [`FailurePolicy::Closed`].
+    fn try_acquire(&self, key: &str, tokens: u64) -> Result<Admission, SharedError>;
+}
+
 /// Stage titles, in order.
 pub const STAGES: &[&str] = &[
     "one bucket: burst, continuous refill, exact retry_after",
     "thread safety: many threads, one bucket",
     "fairness: FIFO reservations, no queue jumping, cancellation",
     "per-tenant quotas: isolation, invisible eviction, bounded memory",
+    "one limit for a fleet: shared buckets on Redis, failure policy",
 ];
 
 /// Manual criteria specific to this kata.
@@ -284,11 +415,19 @@ pub fn kata() -> Kata {
 }
 
 fn reference_suite() -> Vec<Check> {
-    conformance::suite::<reference::TokenBucket, reference::KeyedTokenBucket<u32>>()
+    conformance::suite::<
+        reference::TokenBucket,
+        reference::KeyedTokenBucket<u32>,
+        reference::RedisTokenBucket,
+    >()
 }
 
 fn exercise_suite() -> Vec<Check> {
-    conformance::suite::<exercise::TokenBucket, exercise::KeyedTokenBucket<u32>>()
+    conformance::suite::<
+        exercise::TokenBucket,
+        exercise::KeyedTokenBucket<u32>,
+        exercise::RedisTokenBucket,
+    >()
 }
 
 #[doc = include_str!("PROMPT.md")]

@@ -9,10 +9,13 @@ use super::conformance::{
     BOUNDED_MEMORY, BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
     DENIAL_NO_SIDE_EFFECTS, EVICTION_INVISIBLE, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER,
     FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED,
+    SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
+    SHARED_STORE_DOWN, SHARED_STORE_HANGS, SHARED_STORE_RESTART, SHARED_WINDOW_BOUND,
     TENANT_ISOLATION, WINDOW_BOUND, ZERO_REQUEST, suite,
 };
 use super::{
-    AcquireError, BucketConfig, ConfigError, KeyedRateLimiter, Quotas, RateLimiter, reference,
+    AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
+    RateLimiter, SharedConfigError, SharedError, SharedRateLimiter, StoreConfig, reference,
 };
 use crate::clock::Clock;
 use crate::grading::Mutant;
@@ -24,8 +27,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The reference keyed limiter, for mutants whose bug is in the single bucket.
+/// The reference keyed limiter, for mutants whose bug is elsewhere.
 type RefKeyed = reference::KeyedTokenBucket<u32>;
+/// The reference shared limiter, for mutants whose bug is elsewhere.
+type RefShared = reference::RedisTokenBucket;
+/// The reference single bucket, for mutants whose bug is elsewhere.
+type RefBucket = reference::TokenBucket;
 
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
@@ -35,122 +42,170 @@ pub fn catalogue() -> Vec<Mutant> {
             "uncapped-refill",
             "refill is not capped at capacity: a long idle period banks an unlimited burst",
             &[REFILL_CAPPED.id],
-            suite::<Flawed<UncappedRefill>, RefKeyed>,
+            suite::<Flawed<UncappedRefill>, RefKeyed, RefShared>,
         ),
         realistic(
             "burst-off-by-one",
             "the admission test allows one token of tolerance too many, so a full bucket grants capacity + 1",
             &[BURST_EXACT.id, WINDOW_BOUND.id],
-            suite::<Flawed<BurstOffByOne>, RefKeyed>,
+            suite::<Flawed<BurstOffByOne>, RefKeyed, RefShared>,
         ),
         realistic(
             "remainder-dropped",
             "partial refills are truncated to whole tokens and `last = now` throws the fraction away",
             &[PATH_INDEPENDENT.id, EXACT_RETRY_AFTER.id],
-            suite::<Flawed<RemainderDropped>, RefKeyed>,
+            suite::<Flawed<RemainderDropped>, RefKeyed, RefShared>,
         ),
         realistic(
             "lump-refill",
             "refill adds a whole period's tokens at the end of each period instead of one token every period / rate",
             &[WINDOW_BOUND.id],
-            suite::<Flawed<LumpRefill>, RefKeyed>,
+            suite::<Flawed<LumpRefill>, RefKeyed, RefShared>,
         ),
         realistic(
             "load-check-store-race",
             "reads the state under one lock, decides, and writes it back under another: two threads can spend the same token",
             &[FROZEN_CLOCK_EXACT.id, CONCURRENT_WINDOW_BOUND.id],
-            suite::<Flawed<LoadCheckStore>, RefKeyed>,
+            suite::<Flawed<LoadCheckStore>, RefKeyed, RefShared>,
         ),
         realistic(
             "bucket-per-tier",
             "buckets are keyed by the tenant's tier instead of the tenant: tenants of one tier drain each other",
             &[TENANT_ISOLATION.id],
-            suite::<reference::TokenBucket, FlawedKeyed<SharedPerTier>>,
+            suite::<reference::TokenBucket, FlawedKeyed<SharedPerTier>, RefShared>,
         ),
         realistic(
             "evict-by-last-access",
             "evicts tenants idle for a quarter of the refill time, full or not: a throttled tenant that pauses comes back to a full bucket",
             &[EVICTION_INVISIBLE.id],
-            suite::<reference::TokenBucket, FlawedKeyed<EvictByLastAccess>>,
+            suite::<reference::TokenBucket, FlawedKeyed<EvictByLastAccess>, RefShared>,
         ),
         realistic(
             "unbounded-map",
             "never evicts: memory grows with every tenant ever seen",
             &[BOUNDED_MEMORY.id],
-            suite::<reference::TokenBucket, FlawedKeyed<NeverEvicts>>,
+            suite::<reference::TokenBucket, FlawedKeyed<NeverEvicts>, RefShared>,
         ),
         realistic(
             "exceeds-as-retry",
             "a request larger than the capacity is told to retry later instead of being rejected for good",
             &[EXCEEDS_CAPACITY.id],
-            suite::<Flawed<ExceedsAsRetry>, RefKeyed>,
+            suite::<Flawed<ExceedsAsRetry>, RefKeyed, RefShared>,
         ),
         realistic(
             "consume-on-denial",
             "a denied request still takes the tokens that were there (partial consumption)",
             &[DENIAL_NO_SIDE_EFFECTS.id],
-            suite::<Flawed<ConsumeOnDenial>, RefKeyed>,
+            suite::<Flawed<ConsumeOnDenial>, RefKeyed, RefShared>,
         ),
         realistic(
             "float-tokens",
             "tokens are an f64: refills drift over many small steps and large buckets lose whole tokens",
             &[BURST_EXACT.id, PATH_INDEPENDENT.id],
-            suite::<FloatBucket, RefKeyed>,
+            suite::<FloatBucket, RefKeyed, RefShared>,
         ),
         realistic(
             "retry-rounded-down",
             "retry_after is rounded down, so retrying on time is still denied",
             &[EXACT_RETRY_AFTER.id],
-            suite::<Flawed<RetryRoundedDown>, RefKeyed>,
+            suite::<Flawed<RetryRoundedDown>, RefKeyed, RefShared>,
         ),
         realistic(
             "unchecked-clock-subtraction",
             "computes now - last without checking that the clock moved forwards (wraps or panics) and sets last = now",
             &[CLOCK_BACKWARDS.id],
-            suite::<Flawed<UncheckedClock>, RefKeyed>,
+            suite::<Flawed<UncheckedClock>, RefKeyed, RefShared>,
         ),
         realistic(
             "refill-overflow",
             "computes elapsed × rate in u64, which overflows after a long idle period",
             &[REFILL_CAPPED.id],
-            suite::<Flawed<RefillOverflow>, RefKeyed>,
+            suite::<Flawed<RefillOverflow>, RefKeyed, RefShared>,
         ),
         realistic(
             "zero-costs-one",
             "a request for 0 tokens is charged as 1, so it fails on an empty bucket",
             &[ZERO_REQUEST.id],
-            suite::<Flawed<ZeroCostsOne>, RefKeyed>,
+            suite::<Flawed<ZeroCostsOne>, RefKeyed, RefShared>,
         ),
         realistic(
             "no-config-validation",
             "accepts any configuration, including zero capacity, rate and period",
             &[INVALID_CONFIG.id],
-            suite::<Flawed<NoValidation>, RefKeyed>,
+            suite::<Flawed<NoValidation>, RefKeyed, RefShared>,
         ),
         realistic(
             "retrying-waiter",
             "a reservation does not set its tokens aside; it just computes when they would be there, so small requests jump ahead of it",
             &[FIFO_ORDER.id, NO_QUEUE_JUMPING.id],
-            suite::<Flawed<RetryingWaiter>, RefKeyed>,
+            suite::<Flawed<RetryingWaiter>, RefKeyed, RefShared>,
         ),
         realistic(
             "cancel-keeps-tokens",
             "dropping a waiting reservation does not give its tokens back",
             &[CANCEL_RETURNS_TOKENS.id],
-            suite::<Flawed<CancelKeepsTokens>, RefKeyed>,
+            suite::<Flawed<CancelKeepsTokens>, RefKeyed, RefShared>,
         ),
         realistic(
             "cancel-always-refunds",
             "dropping a reservation gives its tokens back even after they were used, minting tokens",
             &[CANCEL_RETURNS_TOKENS.id],
-            suite::<Flawed<CancelAlwaysRefunds>, RefKeyed>,
+            suite::<Flawed<CancelAlwaysRefunds>, RefKeyed, RefShared>,
+        ),
+        realistic(
+            "client-side-read-modify-write",
+            "reads the bucket from Redis, decides in the client and writes it back (no script): clients overwrite each other's updates",
+            &[SHARED_WINDOW_BOUND.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<ClientSideUpdate>>,
+        ),
+        realistic(
+            "client-clock",
+            "refills by the client's own clock instead of the server's, so a client whose clock runs ahead mints tokens",
+            &[SHARED_CLIENT_CLOCKS.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<ClientClock>>,
+        ),
+        realistic(
+            "no-key-expiry",
+            "never sets a TTL on bucket keys: Redis keeps a key for every tenant ever seen",
+            &[SHARED_KEYS_EXPIRE.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<NoExpiry>>,
+        ),
+        realistic(
+            "script-never-reloaded",
+            "loads the script once and calls it by hash forever: after a Redis restart every call fails with NOSCRIPT",
+            &[SHARED_STORE_RESTART.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<NeverReloaded>>,
+        ),
+        realistic(
+            "tenant-left-out-of-key",
+            "builds the Redis key from the prefix alone, so every tenant shares one bucket",
+            &[SHARED_KEY_ISOLATION.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<KeyIgnored>>,
+        ),
+        realistic(
+            "always-fails-closed",
+            "ignores the configured fail-open policy: an unreachable Redis refuses every request",
+            &[SHARED_STORE_DOWN.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<FailOpenIgnored>>,
+        ),
+        realistic(
+            "no-store-timeout",
+            "sets no timeout on the Redis connection: a Redis that hangs hangs every caller",
+            &[SHARED_STORE_HANGS.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<NoTimeout>>,
+        ),
+        realistic(
+            "shared-exceeds-as-retry",
+            "a request larger than the capacity is sent to Redis and told to retry later instead of being rejected for good",
+            &[SHARED_BASICS.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<OversizeWaits>>,
         ),
     ];
     mutants.extend(crate::grading::hostile::mutants(
-        suite::<Hostile<Panics>, Hostile<Panics>>,
-        suite::<Hostile<Deadlocks>, Hostile<Deadlocks>>,
-        suite::<Hostile<SpinsForever>, Hostile<SpinsForever>>,
-        suite::<Hostile<Aborts>, Hostile<Aborts>>,
+        suite::<Hostile<Panics>, Hostile<Panics>, Hostile<Panics>>,
+        suite::<Hostile<Deadlocks>, Hostile<Deadlocks>, Hostile<Deadlocks>>,
+        suite::<Hostile<SpinsForever>, Hostile<SpinsForever>, Hostile<SpinsForever>>,
+        suite::<Hostile<Aborts>, Hostile<Aborts>, Hostile<Aborts>>,
     ));
     mutants
 }
@@ -694,5 +749,315 @@ impl<M: Misbehaviour> RateLimiter for Hostile<M> {
 
     fn reserve(&self, _: u64) -> Result<reference::Reservation<'_>, AcquireError> {
         M::act()
+    }
+}
+
+impl<M: Misbehaviour> SharedRateLimiter for Hostile<M> {
+    fn connect(
+        _: BucketConfig,
+        _: StoreConfig,
+        _: Arc<dyn Clock>,
+    ) -> Result<Self, SharedConfigError> {
+        M::act()
+    }
+
+    fn try_acquire(&self, _: &str, _: u64) -> Result<Admission, SharedError> {
+        M::act()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared (Redis) mutants
+// ---------------------------------------------------------------------------------------------
+
+/// One bug of a hand-rolled Redis client, switched on by overriding one constant.
+pub trait RedisFlaw: Send + Sync + 'static {
+    /// Read the bucket, decide in the client, write it back: no script.
+    const CLIENT_SIDE_UPDATE: bool = false;
+    /// Read time from the client's clock instead of the server's (implies a client-side update).
+    const CLIENT_CLOCK: bool = false;
+    /// Never set a TTL on the bucket's key.
+    const NO_EXPIRY: bool = false;
+    /// Call the script by hash without ever loading it again.
+    const NEVER_RELOADED: bool = false;
+}
+
+macro_rules! redis_flaws {
+    ($($name:ident => $knob:ident),+ $(,)?) => {$(
+        #[doc = concat!("Switches on `", stringify!($knob), "`.")]
+        pub struct $name;
+        impl RedisFlaw for $name {
+            const $knob: bool = true;
+        }
+    )+};
+}
+
+redis_flaws! {
+    ClientSideUpdate => CLIENT_SIDE_UPDATE,
+    ClientClock => CLIENT_CLOCK,
+    NoExpiry => NO_EXPIRY,
+    NeverReloaded => NEVER_RELOADED,
+}
+
+/// A Redis-backed bucket written the way a first attempt often is, with one [`RedisFlaw`].
+///
+/// Without the client-side flaws it runs the reference's script (minus the expiry, for
+/// [`NoExpiry`]), so each mutant differs from a correct solution in exactly one way.
+pub struct NaiveRedis<F> {
+    bucket: BucketConfig,
+    prefix: String,
+    timeout: Duration,
+    on_failure: FailurePolicy,
+    clock: Arc<dyn Clock>,
+    client: redis::Client,
+    script: redis::Script,
+    /// Whether the script was loaded, for [`NeverReloaded`].
+    loaded: std::sync::atomic::AtomicBool,
+    idle: Mutex<Vec<redis::Connection>>,
+    flaw: PhantomData<F>,
+}
+
+impl<F: RedisFlaw> NaiveRedis<F> {
+    fn grains(&self) -> (u64, u64, u64) {
+        let per_token = self.bucket.refill_period.as_nanos() as u64;
+        let per_ns = self.bucket.refill_tokens;
+        let max = self.bucket.capacity * per_token;
+        (max, per_ns, per_token)
+    }
+
+    /// One decision: `Ok(None)` granted, `Ok(Some(grains short))` denied.
+    fn decide(
+        &self,
+        conn: &mut redis::Connection,
+        key: &str,
+        tokens: u64,
+    ) -> redis::RedisResult<Option<u64>> {
+        let (max, per_ns, per_token) = self.grains();
+        let cost = tokens * per_token;
+        let fill_ns = max.div_ceil(per_ns);
+        if !(F::CLIENT_SIDE_UPDATE || F::CLIENT_CLOCK) {
+            let mut call = redis::cmd("EVALSHA");
+            call.arg(self.script.get_hash())
+                .arg(1)
+                .arg(key)
+                .arg(max)
+                .arg(per_ns)
+                .arg(cost)
+                .arg(fill_ns);
+            if !self.loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                self.script.load(conn)?;
+            }
+            let reply: (u8, u64) = match call.query(conn) {
+                Err(e)
+                    if !F::NEVER_RELOADED
+                        && e.kind()
+                            == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                {
+                    self.script.load(conn)?;
+                    call.query(conn)?
+                }
+                other => other?,
+            };
+            return Ok((reply.0 == 0).then_some(reply.1));
+        }
+        // The bug: three round trips with other clients free to act in between.
+        let now_us: u64 = if F::CLIENT_CLOCK {
+            self.clock.now().as_micros() as u64
+        } else {
+            let (s, us): (u64, u64) = redis::cmd("TIME").query(conn)?;
+            s * 1_000_000 + us
+        };
+        let (grains, at): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
+            .arg(key)
+            .arg("grains")
+            .arg("at")
+            .query(conn)?;
+        let (mut grains, mut at) = (grains.unwrap_or(max), at.unwrap_or(now_us));
+        if now_us > at {
+            let elapsed_ns = u128::from(now_us - at) * 1_000;
+            grains =
+                (u128::from(grains) + elapsed_ns * u128::from(per_ns)).min(u128::from(max)) as u64;
+            at = now_us;
+        }
+        if grains < cost {
+            return Ok(Some(cost - grains));
+        }
+        grains -= cost;
+        let full_in_ms = (max - grains).div_ceil(per_ns).div_ceil(1_000_000) + 1;
+        redis::pipe()
+            .cmd("HSET")
+            .arg(key)
+            .arg("grains")
+            .arg(grains)
+            .arg("at")
+            .arg(at)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(full_in_ms)
+            .ignore()
+            .query::<()>(conn)?;
+        Ok(None)
+    }
+}
+
+impl<F: RedisFlaw> SharedRateLimiter for NaiveRedis<F> {
+    fn connect(
+        bucket: BucketConfig,
+        store: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SharedConfigError> {
+        // Validation is not what these mutants get wrong: borrow the reference's.
+        reference::RedisTokenBucket::connect(bucket, store.clone(), clock.clone())?;
+        let client =
+            redis::Client::open(store.url.as_str()).map_err(|e| SharedConfigError::InvalidUrl {
+                url: store.url.clone(),
+                reason: e.to_string(),
+            })?;
+        let source = if F::NO_EXPIRY {
+            let expiry = "redis.call('PEXPIRE', KEYS[1], full_in_ms)";
+            assert!(
+                reference::BUCKET_SCRIPT.contains(expiry),
+                "the reference script sets a TTL"
+            );
+            reference::BUCKET_SCRIPT.replace(expiry, "")
+        } else {
+            reference::BUCKET_SCRIPT.to_string()
+        };
+        Ok(Self {
+            bucket,
+            prefix: store.prefix,
+            timeout: store.timeout,
+            on_failure: store.on_failure,
+            clock,
+            client,
+            script: redis::Script::new(&source),
+            loaded: std::sync::atomic::AtomicBool::new(false),
+            idle: Mutex::new(Vec::new()),
+            flaw: PhantomData,
+        })
+    }
+
+    fn try_acquire(&self, key: &str, tokens: u64) -> Result<Admission, SharedError> {
+        if tokens > self.bucket.capacity {
+            return Err(AcquireError::ExceedsCapacity {
+                requested: tokens,
+                capacity: self.bucket.capacity,
+            }
+            .into());
+        }
+        if tokens == 0 {
+            return Ok(Admission::Counted);
+        }
+        let key = format!("{}{key}", self.prefix);
+        // A pooled connection first, then one fresh one: the same recovery as the reference.
+        let mut last = None;
+        for attempt in 0..2 {
+            let conn = match (attempt, self.idle.lock().pop()) {
+                (0, Some(conn)) => Ok(conn),
+                _ => self.client.get_connection_with_timeout(self.timeout),
+            };
+            let mut conn = match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let _ = conn.set_read_timeout(Some(self.timeout));
+            let _ = conn.set_write_timeout(Some(self.timeout));
+            match self.decide(&mut conn, &key, tokens) {
+                Ok(short) => {
+                    self.idle.lock().push(conn);
+                    return match short {
+                        None => Ok(Admission::Counted),
+                        Some(grains) => {
+                            let ns = grains.div_ceil(self.bucket.refill_tokens);
+                            Err(AcquireError::RateLimited {
+                                retry_after: Duration::from_micros(ns.div_ceil(1_000)),
+                            }
+                            .into())
+                        }
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let reason = last.map_or_else(String::new, |e| e.to_string());
+        match self.on_failure {
+            FailurePolicy::Open => Ok(Admission::FailedOpen { reason }),
+            FailurePolicy::Closed => Err(SharedError::Unavailable { reason }),
+        }
+    }
+}
+
+/// One bug in how a correct Redis bucket is used, switched on by overriding one constant.
+pub trait UsageFlaw: Send + Sync + 'static {
+    /// Leave the tenant out of the Redis key.
+    const KEY_IGNORED: bool = false;
+    /// Fail closed whatever the policy says.
+    const FAIL_OPEN_IGNORED: bool = false;
+    /// No timeout on the connection.
+    const NO_TIMEOUT: bool = false;
+    /// Send `n > capacity` to the store, which says "wait".
+    const OVERSIZE_WAITS: bool = false;
+}
+
+macro_rules! usage_flaws {
+    ($($name:ident => $knob:ident),+ $(,)?) => {$(
+        #[doc = concat!("Switches on `", stringify!($knob), "`.")]
+        pub struct $name;
+        impl UsageFlaw for $name {
+            const $knob: bool = true;
+        }
+    )+};
+}
+
+usage_flaws! {
+    KeyIgnored => KEY_IGNORED,
+    FailOpenIgnored => FAIL_OPEN_IGNORED,
+    NoTimeout => NO_TIMEOUT,
+    OversizeWaits => OVERSIZE_WAITS,
+}
+
+/// The reference shared bucket, misused in one way.
+pub struct Misconfigured<F> {
+    inner: reference::RedisTokenBucket,
+    capacity: u64,
+    refill_period: Duration,
+    flaw: PhantomData<F>,
+}
+
+impl<F: UsageFlaw> SharedRateLimiter for Misconfigured<F> {
+    fn connect(
+        bucket: BucketConfig,
+        mut store: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SharedConfigError> {
+        if F::FAIL_OPEN_IGNORED {
+            store.on_failure = FailurePolicy::Closed;
+        }
+        if F::NO_TIMEOUT {
+            // As good as none: the socket's own defaults wait for hours.
+            store.timeout = Duration::from_secs(24 * 3_600);
+        }
+        let inner = reference::RedisTokenBucket::connect(bucket, store, clock)?;
+        Ok(Self {
+            inner,
+            capacity: bucket.capacity,
+            refill_period: bucket.refill_period,
+            flaw: PhantomData,
+        })
+    }
+
+    fn try_acquire(&self, key: &str, tokens: u64) -> Result<Admission, SharedError> {
+        if F::OVERSIZE_WAITS && tokens > self.capacity {
+            return Err(AcquireError::RateLimited {
+                retry_after: self.refill_period,
+            }
+            .into());
+        }
+        let key = if F::KEY_IGNORED { "" } else { key };
+        self.inner.try_acquire(key, tokens)
     }
 }
