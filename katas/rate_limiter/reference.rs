@@ -411,7 +411,7 @@ where
 ///
 /// `KEYS[1]`: the bucket. `ARGV`: full bucket in grains, grains gained per ns, grains to take,
 /// ns for an empty bucket to fill. Returns `{1, 0}` when granted, `{0, missing grains}` when not.
-pub(crate) const BUCKET_SCRIPT: &str = r"
+pub const BUCKET_SCRIPT: &str = r"
 local max_grains = tonumber(ARGV[1])
 local per_ns = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
