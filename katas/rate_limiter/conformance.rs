@@ -262,7 +262,7 @@ pub const SHARED_BASICS: Criterion = Criterion::new(
     3,
     "shared bucket basics: burst, wait, errors",
     "a full shared bucket grants exactly capacity, then denies with 0 < retry_after ≤ one token's time; 0 tokens is granted; tokens > capacity is ExceedsCapacity; invalid configs are the right SharedConfigError",
-    "check tokens > capacity before asking the store: no wait can ever make it succeed, so it is not RateLimited",
+    "answer tokens > capacity before asking the store (no wait can make it succeed, so it is not RateLimited), and validate the config in connect, in the documented order, without contacting the store",
 );
 
 /// Every criterion of this kata, in rubric order.

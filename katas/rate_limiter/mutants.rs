@@ -1037,7 +1037,7 @@ impl<F: UsageFlaw> SharedRateLimiter for Misconfigured<F> {
         if F::FAIL_OPEN_IGNORED {
             store.on_failure = FailurePolicy::Closed;
         }
-        if F::NO_TIMEOUT {
+        if F::NO_TIMEOUT && store.timeout >= Duration::from_millis(1) {
             // As good as none: the socket's own defaults wait for hours.
             store.timeout = Duration::from_secs(24 * 3_600);
         }
