@@ -47,3 +47,60 @@ lld_katas::conformance_tests! {
     stage5_survives_restart => "rate-limiter/stage5/survives-restart",
     stage5_basics => "rate-limiter/stage5/basics",
 }
+
+/// The reference's pipelined batch answers exactly as one call per request would.
+#[cfg(not(feature = "exercise"))]
+#[test]
+fn reference_batch_answers_like_single_calls() {
+    use lld_katas::clock::ManualClock;
+    use lld_katas::grading::services::RedisServer;
+    use lld_katas::rate_limiter::{
+        AcquireError, Admission, BucketConfig, FailurePolicy, SharedError, SharedRateLimiter,
+        StoreConfig,
+    };
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let server = match RedisServer::start() {
+        Ok(server) => server,
+        Err(reason) if !lld_katas::grading::services_required() => {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        Err(reason) => panic!("{reason}"),
+    };
+    let bucket = BucketConfig::new(3, 1, Duration::from_secs(1_000));
+    let store = StoreConfig {
+        url: server.url(),
+        prefix: "batch:".into(),
+        timeout: Duration::from_secs(5),
+        on_failure: FailurePolicy::Closed,
+    };
+    let limiter = RedisTokenBucket::connect(bucket, store, Arc::new(ManualClock::new())).unwrap();
+    let answers =
+        limiter.try_acquire_batch(&[("a", 2), ("a", 0), ("a", 1), ("a", 1), ("b", 4), ("b", 3)]);
+    assert_eq!(answers.len(), 6);
+    assert_eq!(answers[0], Ok(Admission::Counted));
+    assert_eq!(answers[1], Ok(Admission::Counted));
+    assert_eq!(answers[2], Ok(Admission::Counted));
+    assert!(
+        matches!(
+            answers[3],
+            Err(SharedError::Limited(AcquireError::RateLimited { retry_after }))
+                if retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1_000)
+        ),
+        "{:?}",
+        answers[3]
+    );
+    assert_eq!(
+        answers[4],
+        Err(SharedError::Limited(AcquireError::ExceedsCapacity {
+            requested: 4,
+            capacity: 3
+        }))
+    );
+    assert_eq!(answers[5], Ok(Admission::Counted));
+    // The batch was counted in the shared buckets: single calls see them drained.
+    assert!(limiter.try_acquire("a", 1).is_err());
+    assert!(limiter.try_acquire("b", 1).is_err());
+}
