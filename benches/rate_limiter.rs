@@ -35,8 +35,12 @@ use governor::clock::{Clock as _, FakeRelativeClock};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
-use lld_katas::clock::ManualClock;
-use lld_katas::rate_limiter::{AcquireError, BucketConfig, RateLimiter, reference};
+use lld_katas::clock::{ManualClock, SystemClock};
+use lld_katas::grading::services::RedisServer;
+use lld_katas::rate_limiter::{
+    AcquireError, Admission, BucketConfig, FailurePolicy, RateLimiter, SharedRateLimiter,
+    StoreConfig, reference,
+};
 use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Barrier};
@@ -254,10 +258,117 @@ fn bench_case(c: &mut Criterion, case: Case) {
     group.finish();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stage 5: the cost of going distributed
+// ---------------------------------------------------------------------------------------------
+
+/// Requests per pipelined batch in `shared/redis-pipelined-*`.
+const BATCH: usize = 32;
+
+/// Decisions per second through a private local Redis (`shared` group): the reference's shared
+/// limiter one round trip per decision (`redis`), pipelined in batches of [`BATCH`]
+/// (`redis-pipelined-32`), and the in-process reference bucket on the same quota
+/// (`in-process`), at 1, 2 and 4 threads sharing one client. Each thread asks for its own key,
+/// and the quota (a million tokens, one more every ns) never runs dry, so every decision is a
+/// grant and the figures are the price of the decision itself.
+fn bench_shared(c: &mut Criterion) {
+    let server = match RedisServer::start() {
+        Ok(server) => server,
+        Err(reason) => {
+            eprintln!("shared: skipped, no Redis server: {reason}");
+            return;
+        }
+    };
+    let bucket = BucketConfig::new(1_000_000, 1, Duration::from_nanos(1));
+    let store = StoreConfig {
+        url: server.url(),
+        prefix: "bench:".into(),
+        timeout: Duration::from_secs(5),
+        on_failure: FailurePolicy::Closed,
+    };
+    let clock: Arc<dyn lld_katas::clock::Clock> = Arc::new(SystemClock::new());
+    let shared = reference::RedisTokenBucket::connect(bucket, store, Arc::clone(&clock))
+        .expect("the bench quota is valid");
+    let local = reference::TokenBucket::new(bucket, clock).expect("the bench quota is valid");
+    let keys: Vec<String> = (0..4).map(|t| format!("tenant-{t}")).collect();
+    let mut group = c.benchmark_group("shared");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+    for threads in [1u32, 2, 4] {
+        let id = |name: &str| BenchmarkId::new(name, format!("threads-{threads}"));
+        group.bench_function(id("in-process"), |b| {
+            b.iter_custom(|iters| {
+                spread(threads, iters, |_, n| {
+                    for _ in 0..n {
+                        black_box(local.try_acquire(1)).expect("the quota never runs dry");
+                    }
+                })
+            })
+        });
+        group.bench_function(id("redis"), |b| {
+            b.iter_custom(|iters| {
+                spread(threads, iters, |t, n| {
+                    for _ in 0..n {
+                        let answer = shared.try_acquire(&keys[t], 1);
+                        assert_eq!(answer, Ok(Admission::Counted), "the quota never runs dry");
+                    }
+                })
+            })
+        });
+        group.bench_function(id(&format!("redis-pipelined-{BATCH}")), |b| {
+            b.iter_custom(|iters| {
+                spread(threads, iters, |t, n| {
+                    let batch = vec![(keys[t].as_str(), 1); BATCH];
+                    let mut left = n as usize;
+                    while left > 0 {
+                        let size = left.min(BATCH);
+                        for answer in shared.try_acquire_batch(&batch[..size]) {
+                            assert_eq!(answer, Ok(Admission::Counted), "the quota never runs dry");
+                        }
+                        left -= size;
+                    }
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Runs `work(thread, iters)` on `threads` threads released together by a barrier, and returns
+/// the wall time from the first release to the last finish divided by `threads`: the time per
+/// decision, times `iters`, as `iter_custom` expects.
+fn spread(threads: u32, iters: u64, work: impl Fn(usize, u64) + Sync) -> Duration {
+    let barrier = Barrier::new(threads as usize);
+    let spans: Vec<(Instant, Instant)> = thread::scope(|s| {
+        let workers: Vec<_> = (0..threads as usize)
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    work(t, iters);
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a bench thread panicked"))
+            .collect()
+    });
+    let first_start = spans.iter().map(|&(start, _)| start).min();
+    let last_end = spans.iter().map(|&(_, end)| end).max();
+    let wall = last_end.expect("at least one thread") - first_start.expect("at least one thread");
+    wall / threads
+}
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     for case in [Case::Allowed, Case::Denied] {
         bench_case(&mut criterion, case);
     }
+    bench_shared(&mut criterion);
     criterion.final_summary();
 }
