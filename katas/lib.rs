@@ -17,7 +17,8 @@
 //!   `SystemClock` for real use, `YieldingClock` to widen race windows.
 //! - [`grading`] — the rubric engine: criteria, checks, watchdog, property runner, process
 //!   isolation, score cards. Knows no kata by name.
-//! - [`rate_limiter`] — token bucket with burst, concurrency and FIFO fairness.
+//! - [`rate_limiter`] — token bucket with burst, concurrency and FIFO fairness; per-tenant
+//!   quotas; one limit shared by a fleet through Redis.
 //! - [`parking`] — parking lot with levels, spot kinds, composable pricing and concurrent gates.
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
@@ -42,7 +43,13 @@
 //! - **A kata's `conformance.rs` sees only its contract**, never the reference's internals, so
 //!   any correct design — a mutex or atomics, a different data structure — gets full marks.
 //! - **Time reaches solution code only through [`clock::Clock`]; randomness only through an
-//!   injected RNG or dice.** No check sleeps or reads wall time.
+//!   injected RNG or dice.** No check sleeps. The one real clock in the rubric is a real
+//!   server's: checks against Redis measure their bounds on its `TIME`, and bound a hung
+//!   store's cost the way the watchdog bounds a hang (network timeouts are real time, enforced
+//!   by sockets, not by the injected clock).
+//! - **Services are started by the checks that need them** ([`grading::services`]: a private
+//!   `redis-server` on a free loopback port, stopped even if the check's process is killed).
+//!   Where one cannot be started the criterion reads `unavailable`, never `fail`.
 //! - **The stub and the reference expose the same public API**, because both implement the same
 //!   contract trait: the compiler checks it.
 //! - **Every automated criterion is failed by at least one mutant** — [`grading::audit`] checks
