@@ -486,7 +486,7 @@ pub struct RedisTokenBucket {
 }
 
 /// What the store said about one request.
-enum Verdict {
+enum Decision {
     Granted,
     /// Denied; the bucket is this many grains short.
     Short(u64),
@@ -522,7 +522,7 @@ impl RedisTokenBucket {
             match outcome {
                 Ok(replies) => {
                     for ((i, _, _), reply) in remote.iter().zip(replies) {
-                        answers[*i] = Some(self.admission(Verdict::from(reply)));
+                        answers[*i] = Some(self.admission(Decision::from(reply)));
                     }
                 }
                 Err(reason) => {
@@ -565,11 +565,11 @@ impl RedisTokenBucket {
     }
 
     /// One request, as one script call.
-    fn decide(&self, key: &str, tokens: u64) -> Result<Verdict, String> {
+    fn decide(&self, key: &str, tokens: u64) -> Result<Decision, String> {
         let call = self.invocation(&self.key(key), tokens);
         self.with_connection(|conn| {
             self.with_script(conn, |conn| call.query::<(u8, u64)>(conn))
-                .map(Verdict::from)
+                .map(Decision::from)
         })
     }
 
@@ -636,10 +636,10 @@ impl RedisTokenBucket {
         Ok(v)
     }
 
-    fn admission(&self, verdict: Verdict) -> Result<Admission, SharedError> {
-        match verdict {
-            Verdict::Granted => Ok(Admission::Counted),
-            Verdict::Short(grains) => {
+    fn admission(&self, decision: Decision) -> Result<Admission, SharedError> {
+        match decision {
+            Decision::Granted => Ok(Admission::Counted),
+            Decision::Short(grains) => {
                 // Round up to the ns, then to the server clock's µs: earlier, the server
                 // cannot yet see the tokens.
                 let ns = grains.div_ceil(self.limits.grains_per_ns);
@@ -657,12 +657,12 @@ impl RedisTokenBucket {
     }
 }
 
-impl From<(u8, u64)> for Verdict {
+impl From<(u8, u64)> for Decision {
     fn from((granted, short): (u8, u64)) -> Self {
         if granted == 1 {
-            Verdict::Granted
+            Decision::Granted
         } else {
-            Verdict::Short(short)
+            Decision::Short(short)
         }
     }
 }
@@ -732,7 +732,7 @@ impl SharedRateLimiter for RedisTokenBucket {
             return answer;
         }
         match self.decide(key, tokens) {
-            Ok(verdict) => self.admission(verdict),
+            Ok(decision) => self.admission(decision),
             Err(reason) => self.on_store_failure(reason),
         }
     }
