@@ -7,10 +7,12 @@
 //!   O(1) per operation; what still grows with the lot is cache misses in the plate index (a
 //!   hash map of every plate inside, reached at a random place by every enter and every exit).
 //! - `parking/pair/plate-index-floor/<spots>`: only that index — a `HashMap` from packed plate
-//!   to spot, with the reference's hasher — doing the same remove + insert per pair at the same
-//!   occupancy. No lot that can answer "is this plate inside?" and find a car by plate without
-//!   a ticket does less random memory traffic per pair, so this is the floor under the
-//!   reference's growth with the lot.
+//!   to spot, with the reference's hasher, behind a mutex taken once per operation as a gate
+//!   takes the lot's — doing the same remove + insert per pair at the same occupancy. No lot
+//!   that can answer "is this plate inside?" and find a car by plate without a ticket does less
+//!   random memory traffic per pair, so this is the floor under the reference's growth with
+//!   the lot. (Without the lock, a tight loop overlaps one pair's cache misses with the next
+//!   pair's and hides most of them; the lock's atomic operations order them, as in any lot.)
 //! - `parking/gates/<impl>/<threads>`: 1, 2 and 4 gate threads released by a barrier, each doing
 //!   its share of the pairs on one lot of 100,000 spots; time is per pair, so lower is better.
 //!
@@ -226,17 +228,19 @@ fn packed(plate: &str) -> u64 {
         .fold(0, |key, b| (key << 6) | u64::from(b - b'-' + 1))
 }
 
-/// The plate index alone: the same cars, the same churn, the same occupancy, no lot.
+/// The plate index alone: the same cars, the same churn, the same occupancy, the same lock per
+/// operation — no lot.
 fn plate_index_floor(c: &mut Criterion, sizes: &[usize]) {
     let mut group = c.benchmark_group("parking/pair");
     for &spots in sizes {
         let cars = spots / 2;
         let plates: Vec<u64> = (0..=cars).map(|i| packed(&format!("G0-{i}"))).collect();
-        let mut index: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
+        let mut map: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
         let mut inside: VecDeque<usize> = (0..cars).collect();
         for (i, &plate) in plates[..cars].iter().enumerate() {
-            index.insert(plate, i);
+            map.insert(plate, i);
         }
+        let index = Mutex::new(map);
         let mut outside = cars;
         group.bench_with_input(
             BenchmarkId::new("plate-index-floor", spots),
@@ -244,9 +248,12 @@ fn plate_index_floor(c: &mut Criterion, sizes: &[usize]) {
             |b, _| {
                 b.iter(|| {
                     let leaving = inside.pop_front().expect("a car inside");
-                    let spot = index.remove(&plates[leaving]).expect("inside");
+                    let spot = index.lock().remove(&plates[leaving]).expect("inside");
                     let arriving = std::mem::replace(&mut outside, leaving);
-                    let fresh = index.insert(plates[arriving], black_box(spot)).is_none();
+                    let fresh = index
+                        .lock()
+                        .insert(plates[arriving], black_box(spot))
+                        .is_none();
                     assert!(fresh, "the arriving car was outside");
                     inside.push_back(arriving);
                 });
