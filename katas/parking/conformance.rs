@@ -70,7 +70,7 @@ pub const FIT_RULES: Criterion = Criterion::new(
     2,
     4,
     "vehicles get only spots they fit",
-    "a motorcycle gets any spot, a car only a compact or large spot, a van only a large one; a vehicle is refused with LotFull { kind } exactly when no free spot fits it",
+    "a motorcycle gets a motorcycle, compact or large spot, a car (electric or not) only a compact or large spot, a van only a large one, and a charging request only an electric spot; a vehicle is refused with LotFull { kind } exactly when no free spot fits it",
     "write the fit rule once (vehicle kind → spot kinds, smallest first) and allocate only from those",
 );
 /// The spot given is exactly the documented one.
@@ -1449,7 +1449,7 @@ pub fn board<P: ParkingLot>() -> Result<(), Failure> {
     )
 }
 
-/// The spot a ticket names, or the refusal, as an expected entry.
+/// The ticket expected for `spot` at `now` (its id is not compared).
 fn ticket_at(spot: SpotId, now: Duration) -> Result<Ticket, EnterError> {
     Ok(Ticket {
         id: TicketId(0),
