@@ -1,10 +1,18 @@
 //! Parking-lot throughput: enter+exit pairs on a half-full lot, the reference against a naive
 //! lot that scans every spot (and the candidate's `exercise.rs` with `--features exercise`).
 //!
-//! - `parking/pair/<impl>/<spots>`: one gate, lots of 1,000 / 100,000 / 1,000,000 spots. Each
-//!   pair lets the longest-parked car out and another car in, which takes the spot just freed
-//!   (the lowest free one). The reference is O(1) per operation; what still grows with the lot
-//!   is cache misses in the plate index (a hash map of every plate inside).
+//! - `parking/pair/<impl>/<spots>`: one gate, lots of 1,000 / 100,000 / 1,000,000 spots, each
+//!   half full (500 / 50,000 / 500,000 cars inside). Each pair lets the longest-parked car out
+//!   and another car in, which takes the spot just freed (the lowest free one). The reference is
+//!   O(1) per operation; what still grows with the lot is cache misses in the plate index (a
+//!   hash map of every plate inside, reached at a random place by every enter and every exit).
+//! - `parking/pair/plate-index-floor/<spots>`: only that index — a `HashMap` from packed plate
+//!   to spot, with the reference's hasher, behind a mutex taken once per operation as a gate
+//!   takes the lot's — doing the same remove + insert per pair at the same occupancy. No lot
+//!   that can answer "is this plate inside?" and find a car by plate without a ticket does less
+//!   random memory traffic per pair, so this is the floor under the reference's growth with
+//!   the lot. (Without the lock, a tight loop overlaps one pair's cache misses with the next
+//!   pair's and hides most of them; the lock's atomic operations order them, as in any lot.)
 //! - `parking/gates/<impl>/<threads>`: 1, 2 and 4 gate threads released by a barrier, each doing
 //!   its share of the pairs on one lot of 100,000 spots; time is per pair, so lower is better.
 //!
@@ -87,10 +95,11 @@ impl ParkingLot for ScanLot {
                 plate: plate.into(),
             });
         }
-        let fits = |spot: SpotKind| match kind {
-            VehicleKind::Motorcycle => true,
-            VehicleKind::Car => spot != SpotKind::Motorcycle,
-            VehicleKind::Van => spot == SpotKind::Large,
+        let fits = |spot: SpotKind| match spot {
+            SpotKind::Electric => false,
+            SpotKind::Motorcycle => kind == VehicleKind::Motorcycle,
+            SpotKind::Compact => kind != VehicleKind::Van,
+            SpotKind::Large => true,
         };
         let i = s
             .spots
@@ -109,6 +118,11 @@ impl ParkingLot for ScanLot {
             spot,
             entered_at,
         })
+    }
+
+    fn enter_charging(&self, _: &str, _: VehicleKind) -> Result<Ticket, EnterError> {
+        // The benched lots have no charger.
+        Err(EnterError::NoChargerFree)
     }
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
@@ -207,6 +221,48 @@ fn pairs<L: ParkingLot>(c: &mut Criterion, name: &str, sizes: &[usize]) {
     group.finish();
 }
 
+/// A plate packed into a `u64`, 6 bits a character (as compact as the reference's key).
+fn packed(plate: &str) -> u64 {
+    plate
+        .bytes()
+        .fold(0, |key, b| (key << 6) | u64::from(b - b'-' + 1))
+}
+
+/// The plate index alone: the same cars, the same churn, the same occupancy, the same lock per
+/// operation — no lot.
+fn plate_index_floor(c: &mut Criterion, sizes: &[usize]) {
+    let mut group = c.benchmark_group("parking/pair");
+    for &spots in sizes {
+        let cars = spots / 2;
+        let plates: Vec<u64> = (0..=cars).map(|i| packed(&format!("G0-{i}"))).collect();
+        let mut map: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
+        let mut inside: VecDeque<usize> = (0..cars).collect();
+        for (i, &plate) in plates[..cars].iter().enumerate() {
+            map.insert(plate, i);
+        }
+        let index = Mutex::new(map);
+        let mut outside = cars;
+        group.bench_with_input(
+            BenchmarkId::new("plate-index-floor", spots),
+            &spots,
+            |b, _| {
+                b.iter(|| {
+                    let leaving = inside.pop_front().expect("a car inside");
+                    let spot = index.lock().remove(&plates[leaving]).expect("inside");
+                    let arriving = std::mem::replace(&mut outside, leaving);
+                    let fresh = index
+                        .lock()
+                        .insert(plates[arriving], black_box(spot))
+                        .is_none();
+                    assert!(fresh, "the arriving car was outside");
+                    inside.push_back(arriving);
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
 fn gates<L: ParkingLot>(c: &mut Criterion, name: &str) {
     let mut group = c.benchmark_group("parking/gates");
     for threads in [1usize, 2, 4] {
@@ -247,6 +303,7 @@ const NAIVE_SIZES: &[usize] = &[1_000, 100_000];
 
 fn bench(c: &mut Criterion) {
     pairs::<reference::Lot>(c, "reference", SIZES);
+    plate_index_floor(c, SIZES);
     pairs::<ScanLot>(c, "naive-scan", NAIVE_SIZES);
     #[cfg(feature = "exercise")]
     pairs::<lld_katas::parking::exercise::Lot>(c, "exercise", SIZES);

@@ -18,6 +18,9 @@ lld_katas::conformance_tests! {
     stage2_fit_rules => "parking/stage2/fit-rules",
     stage2_allocation_order => "parking/stage2/allocation-order",
     stage2_board => "parking/stage2/board",
+    stage2_charging_allocation => "parking/stage2/charging-allocation",
+    stage2_chargers_kept_for_charging => "parking/stage2/chargers-kept-for-charging",
+    stage2_charging_errors => "parking/stage2/charging-errors",
     stage3_hourly_rounding => "parking/stage3/hourly-rounding",
     stage3_exact_fees => "parking/stage3/exact-fees",
     stage3_grace_edge => "parking/stage3/grace-edge",
@@ -25,6 +28,7 @@ lld_katas::conformance_tests! {
     stage3_monotonic_fee => "parking/stage3/monotonic-fee",
     stage3_tariff_at_entry => "parking/stage3/tariff-at-entry",
     stage3_lost_ticket => "parking/stage3/lost-ticket",
+    stage3_charging_fee => "parking/stage3/charging-fee",
     stage4_last_spots_race => "parking/stage4/last-spots-race",
     stage4_gates_churn => "parking/stage4/gates-churn",
 }

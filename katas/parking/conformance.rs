@@ -10,8 +10,8 @@
 //! bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
-    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, Charging, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
+    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::{Clock, ManualClock, YieldingClock};
 use crate::grading::stress::run_gated;
@@ -70,7 +70,7 @@ pub const FIT_RULES: Criterion = Criterion::new(
     2,
     4,
     "vehicles get only spots they fit",
-    "a motorcycle gets any spot, a car only a compact or large spot, a van only a large one; a vehicle is refused with LotFull { kind } exactly when no free spot fits it",
+    "a motorcycle gets a motorcycle, compact or large spot, a car (electric or not) only a compact or large spot, a van only a large one, and a charging request only an electric spot; a vehicle is refused with LotFull { kind } exactly when no free spot fits it",
     "write the fit rule once (vehicle kind → spot kinds, smallest first) and allocate only from those",
 );
 /// The spot given is exactly the documented one.
@@ -90,6 +90,33 @@ pub const BOARD: Criterion = Criterion::new(
     "the board always shows the true free spots per level and kind",
     "after every step, the board's free count for each level and spot kind equals the number of spots of that level and kind that hold no vehicle",
     "update the counter of the spot actually used (its level and kind), not of the vehicle's kind; or derive the board from the free sets",
+);
+/// A charging request gets the lowest free electric spot, and only an electric spot.
+pub const CHARGING_ALLOCATION: Criterion = Criterion::new(
+    "parking/stage2/charging-allocation",
+    2,
+    4,
+    "a charging request gets the lowest free electric spot, or NoChargerFree",
+    "enter_charging for an electric car gets the free electric spot on the lowest level with the lowest number, never a spot without a charger; when every electric spot is taken it is refused with NoChargerFree even if other spots are free, and the refusal changes nothing",
+    "give a charging request its own fit list — electric spots only — and do not fall back to the car's list when the chargers are all taken",
+);
+/// Vehicles that do not charge never take an electric spot.
+pub const CHARGERS_KEPT: Criterion = Criterion::new(
+    "parking/stage2/chargers-kept-for-charging",
+    2,
+    3,
+    "a vehicle that does not charge never takes an electric spot",
+    "enter never gives an electric spot to any vehicle — an electric car that does not ask to charge included — even when electric spots are the only free ones: the vehicle is refused with LotFull and the chargers stay free",
+    "leave Electric out of every vehicle kind's fit list for enter; it is not an overflow for the compact and large spots",
+);
+/// Only electric cars may charge, and charging refusals come in the documented order.
+pub const CHARGING_ERRORS: Criterion = Criterion::new(
+    "parking/stage2/charging-errors",
+    2,
+    2,
+    "only electric cars may charge; charging refusals are typed and change nothing",
+    "enter_charging for a motorcycle, car or van is refused with NotElectric { kind }; the refusals come in the documented order (InvalidPlate, NotElectric, AlreadyInside, NoChargerFree), and after each one the board is unchanged and the plate is not inside",
+    "check the vehicle kind right after the plate, before looking up the plate or a charger, and before changing anything",
 );
 /// Hourly billing rounds up to the started hour.
 pub const HOURLY_ROUNDING: Criterion = Criterion::new(
@@ -154,6 +181,15 @@ pub const LOST_TICKET: Criterion = Criterion::new(
     "exit_lost_ticket(plate) charges the larger of the stay's fee and the lost-ticket charge, frees the spot, and the ticket is then refused with TicketAlreadyUsed",
     "a lost ticket must not be a discount on a long stay: charge max(fee, lost_ticket)",
 );
+/// Charging is billed per started hour of charging time, capped by the session.
+pub const CHARGING_FEE: Criterion = Criterion::new(
+    "parking/stage3/charging-fee",
+    3,
+    4,
+    "charging is billed per started hour of min(stay, session), on top of parking",
+    "a vehicle that entered charging pays the parking fee plus per_hour × started hours of min(stay, session), from the tariff in force at its entry — on exit and on a lost ticket (the larger of that total and the lost-ticket charge); a vehicle that entered without charging pays no charging",
+    "the charger stops at the end of its session: bill min(stay, session), not the whole stay; and add charging after the pricing tree — grace and daily maximum price parking only",
+);
 /// Gates racing for the last spots admit exactly the free spots.
 pub const LAST_SPOTS_RACE: Criterion = Criterion::new(
     "parking/stage4/last-spots-race",
@@ -182,6 +218,9 @@ pub const CRITERIA: &[Criterion] = &[
     FIT_RULES,
     ALLOCATION_ORDER,
     BOARD,
+    CHARGING_ALLOCATION,
+    CHARGERS_KEPT,
+    CHARGING_ERRORS,
     HOURLY_ROUNDING,
     EXACT_FEES,
     GRACE_EDGE,
@@ -189,6 +228,7 @@ pub const CRITERIA: &[Criterion] = &[
     MONOTONIC_FEE,
     TARIFF_AT_ENTRY,
     LOST_TICKET,
+    CHARGING_FEE,
     LAST_SPOTS_RACE,
     GATES_CHURN,
 ];
@@ -203,6 +243,9 @@ pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
         Check::new(&FIT_RULES, fit_rules::<P>),
         Check::new(&ALLOCATION_ORDER, allocation_order::<P>),
         Check::new(&BOARD, board::<P>),
+        Check::new(&CHARGING_ALLOCATION, charging_allocation::<P>),
+        Check::new(&CHARGERS_KEPT, chargers_kept::<P>),
+        Check::new(&CHARGING_ERRORS, charging_errors::<P>),
         Check::new(&HOURLY_ROUNDING, hourly_rounding::<P>),
         Check::new(&EXACT_FEES, exact_fees::<P>),
         Check::new(&GRACE_EDGE, grace_edge::<P>),
@@ -210,6 +253,7 @@ pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
         Check::new(&MONOTONIC_FEE, monotonic_fee::<P>),
         Check::new(&TARIFF_AT_ENTRY, tariff_at_entry::<P>),
         Check::new(&LOST_TICKET, lost_ticket::<P>),
+        Check::new(&CHARGING_FEE, charging_fee::<P>),
         Check::new(&LAST_SPOTS_RACE, last_spots_race::<P>),
         Check::new(&GATES_CHURN, gates_churn::<P>),
     ]
@@ -260,10 +304,21 @@ pub fn oracle_fee(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
             van,
         } => match kind {
             VehicleKind::Motorcycle => oracle_fee(motorcycle, kind, stay),
-            VehicleKind::Car => oracle_fee(car, kind, stay),
+            VehicleKind::Car | VehicleKind::ElectricCar => oracle_fee(car, kind, stay),
             VehicleKind::Van => oracle_fee(van, kind, stay),
         },
     }
+}
+
+/// The exact charging fee: `per_hour` for every hour the charger has started, the charger
+/// running from entry until the stay or the session ends, whichever is first.
+pub fn oracle_charging(charging: &Charging, stay: Duration) -> u64 {
+    let charged = if stay < charging.session {
+        stay
+    } else {
+        charging.session
+    };
+    each_started_hour(charged, |_| charging.per_hour.0)
 }
 
 /// Sums `price(k)` over every hour `k` (from 1) that the stay has started.
@@ -278,12 +333,14 @@ fn each_started_hour(stay: Duration, price: impl Fn(u64) -> u64) -> u64 {
     fee
 }
 
-/// Whether a vehicle of kind `v` fits a spot of kind `s`.
+/// Whether a vehicle of kind `v` that does not charge fits a spot of kind `s`. No vehicle fits
+/// an electric spot this way: those are for charging requests only.
 pub fn fits(v: VehicleKind, s: SpotKind) -> bool {
-    match v {
-        VehicleKind::Motorcycle => true,
-        VehicleKind::Car => s != SpotKind::Motorcycle,
-        VehicleKind::Van => s == SpotKind::Large,
+    match s {
+        SpotKind::Electric => false,
+        SpotKind::Motorcycle => v == VehicleKind::Motorcycle,
+        SpotKind::Compact => v != VehicleKind::Van,
+        SpotKind::Large => true,
     }
 }
 
@@ -309,6 +366,7 @@ pub struct Model {
 struct ModelTicket {
     plate: String,
     kind: VehicleKind,
+    charging: bool,
     spot: usize,
     entered_at: Duration,
     tariff: Tariff,
@@ -341,35 +399,72 @@ impl Model {
         }
     }
 
-    /// Admits a vehicle; on success returns the ticket's index and its spot.
+    /// Admits a vehicle that does not charge; on success returns the ticket's index and its
+    /// spot.
     pub fn enter(
         &mut self,
         plate: &str,
         kind: VehicleKind,
         now: Duration,
     ) -> Result<(usize, SpotId), EnterError> {
+        self.admit(plate, kind, now, false)
+    }
+
+    /// Admits a vehicle that wants to charge; on success returns the ticket's index and its
+    /// spot.
+    pub fn enter_charging(
+        &mut self,
+        plate: &str,
+        kind: VehicleKind,
+        now: Duration,
+    ) -> Result<(usize, SpotId), EnterError> {
+        self.admit(plate, kind, now, true)
+    }
+
+    fn admit(
+        &mut self,
+        plate: &str,
+        kind: VehicleKind,
+        now: Duration,
+        charging: bool,
+    ) -> Result<(usize, SpotId), EnterError> {
         if !plate_is_valid(plate) {
             return Err(EnterError::InvalidPlate {
                 plate: plate.into(),
             });
+        }
+        if charging && kind != VehicleKind::ElectricCar {
+            return Err(EnterError::NotElectric { kind });
         }
         if self.tickets.iter().any(|t| t.open && t.plate == plate) {
             return Err(EnterError::AlreadyInside {
                 plate: plate.into(),
             });
         }
+        let takes = |spot: SpotKind| {
+            if charging {
+                spot == SpotKind::Electric
+            } else {
+                fits(kind, spot)
+            }
+        };
         let best = (0..self.spots.len())
-            .filter(|&i| self.spots[i].1.is_none() && fits(kind, self.spots[i].0.kind))
+            .filter(|&i| self.spots[i].1.is_none() && takes(self.spots[i].0.kind))
             .min_by_key(|&i| {
                 let s = self.spots[i].0;
                 (s.kind, s.level, s.number)
             })
-            .ok_or(EnterError::LotFull { kind })?;
+            .ok_or(if charging {
+                EnterError::NoChargerFree
+            } else {
+                EnterError::LotFull { kind }
+            })?;
         let index = self.tickets.len();
         self.spots[best].1 = Some(index);
         self.tickets.push(ModelTicket {
             plate: plate.into(),
             kind,
+            charging,
             spot: best,
             entered_at: now,
             tariff: self.tariff.clone(),
@@ -394,6 +489,9 @@ impl Model {
         self.spots[t.spot].1 = None;
         let stay = now.saturating_sub(t.entered_at);
         let mut fee = oracle_fee(&t.tariff.pricing, t.kind, stay);
+        if t.charging {
+            fee += oracle_charging(&t.tariff.charging, stay);
+        }
         if lost {
             fee = fee.max(t.tariff.lost_ticket.0);
         }
@@ -505,8 +603,17 @@ pub fn describe_pricing(p: &Pricing) -> String {
 }
 
 fn describe_tariff(t: &Tariff) -> String {
+    let charging = if t.charging == Charging::FREE {
+        String::new()
+    } else {
+        format!(
+            "; charging {} per started hour, session {}",
+            t.charging.per_hour,
+            dur(t.charging.session)
+        )
+    };
     format!(
-        "tariff {}; lost ticket {}",
+        "tariff {}; lost ticket {}{charging}",
         describe_pricing(&t.pricing),
         t.lost_ticket
     )
@@ -518,8 +625,8 @@ fn describe_layout(levels: &[LevelSpots]) -> String {
         .enumerate()
         .map(|(i, l)| {
             format!(
-                "level {i}: {} motorcycle, {} compact, {} large",
-                l.motorcycle, l.compact, l.large
+                "level {i}: {} motorcycle, {} compact, {} large, {} electric",
+                l.motorcycle, l.compact, l.large, l.electric
             )
         })
         .collect();
@@ -539,9 +646,17 @@ fn describe_board(b: &Board) -> String {
         .free
         .iter()
         .enumerate()
-        .map(|(i, l)| format!("L{i} {}/{}/{}", l.motorcycle, l.compact, l.large))
+        .map(|(i, l)| {
+            format!(
+                "L{i} {}/{}/{}/{}",
+                l.motorcycle, l.compact, l.large, l.electric
+            )
+        })
         .collect();
-    format!("free (motorcycle/compact/large) {}", levels.join(", "))
+    format!(
+        "free (motorcycle/compact/large/electric) {}",
+        levels.join(", ")
+    )
 }
 
 /// A gate's answer at the entry, in words.
@@ -618,6 +733,15 @@ impl<P: ParkingLot> Scenario<P> {
     fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
         let r = self.lot.enter(plate, kind);
         self.note(format!("enter({plate:?}, {kind:?}) → {}", entered(&r)));
+        r
+    }
+
+    fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        let r = self.lot.enter_charging(plate, kind);
+        self.note(format!(
+            "enter_charging({plate:?}, {kind:?}) → {}",
+            entered(&r)
+        ));
         r
     }
 
@@ -706,6 +830,8 @@ const VALID_PLATES: usize = 8;
 enum Step {
     /// A vehicle arrives (plate index into [`PLATES`]).
     Enter(usize, VehicleKind),
+    /// A vehicle arrives and asks to charge.
+    EnterCharging(usize, VehicleKind),
     /// The ticket issued n-th (modulo the tickets issued so far) is presented at the exit.
     Exit(usize),
     /// A ticket never issued is presented.
@@ -722,6 +848,7 @@ impl fmt::Debug for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Enter(p, k) => write!(f, "enter({:?}, {k:?})", PLATES[*p]),
+            Step::EnterCharging(p, k) => write!(f, "enter_charging({:?}, {k:?})", PLATES[*p]),
             Step::Exit(i) => write!(f, "exit(ticket issued #{i})"),
             Step::ExitUnknown => write!(f, "exit(a ticket never issued)"),
             Step::Lost(p) => write!(f, "exit_lost_ticket({:?})", PLATES[*p]),
@@ -731,7 +858,13 @@ impl fmt::Debug for Step {
     }
 }
 
-fn steps(kinds: &'static [VehicleKind], plates: usize) -> impl Strategy<Value = Vec<Step>> {
+/// Random gate sequences over `plates` valid plates and vehicles of `kinds`; with `charging`
+/// weight above 0, some arrivals ask to charge (mostly electric cars, sometimes not).
+fn steps(
+    kinds: &'static [VehicleKind],
+    plates: usize,
+    charging: u32,
+) -> impl Strategy<Value = Vec<Step>> {
     let valid = 0..plates.min(VALID_PLATES);
     let plate = prop_oneof![6 => valid.clone(), 1 => VALID_PLATES..PLATES.len()];
     let kind = prop::sample::select(kinds);
@@ -741,15 +874,28 @@ fn steps(kinds: &'static [VehicleKind], plates: usize) -> impl Strategy<Value = 
         Just(HOUR),
         (0u64..4 * 3_600).prop_map(Duration::from_secs),
     ];
-    let step = prop_oneof![
-        6 => (plate, kind).prop_map(|(p, k)| Step::Enter(p, k)),
-        4 => (0usize..16).prop_map(Step::Exit),
-        1 => Just(Step::ExitUnknown),
-        1 => valid.prop_map(Step::Lost),
-        2 => advance.prop_map(Step::Advance),
-        2 => Just(Step::Board),
+    let mut options: Vec<(u32, BoxedStrategy<Step>)> = vec![
+        (
+            6,
+            (plate.clone(), kind)
+                .prop_map(|(p, k)| Step::Enter(p, k))
+                .boxed(),
+        ),
+        (4, (0usize..16).prop_map(Step::Exit).boxed()),
+        (1, Just(Step::ExitUnknown).boxed()),
+        (1, valid.prop_map(Step::Lost).boxed()),
+        (2, advance.prop_map(Step::Advance).boxed()),
+        (2, Just(Step::Board).boxed()),
     ];
-    prop::collection::vec(step, 1..40)
+    if charging > 0 {
+        let charger = prop_oneof![
+            4 => Just(VehicleKind::ElectricCar),
+            1 => prop::sample::select(&VehicleKind::ALL[..]),
+        ];
+        let charge = (plate, charger).prop_map(|(p, k)| Step::EnterCharging(p, k));
+        options.push((charging, charge.boxed()));
+    }
+    prop::collection::vec(prop::strategy::Union::new_weighted(options), 1..40)
 }
 
 /// A one-level lot of 1–4 compact spots, free parking: the stage-1 lot.
@@ -759,10 +905,11 @@ fn stage1_lot() -> impl Strategy<Value = LotConfig> {
 
 /// 1–3 levels of 0–2 spots of each kind (at least one spot in all), free parking.
 fn stage2_lot() -> impl Strategy<Value = LotConfig> {
-    prop::collection::vec((0usize..=2, 0usize..=2, 0usize..=2), 1..=3).prop_map(|levels| {
+    let level = (0usize..=2, 0usize..=2, 0usize..=2, 0usize..=2);
+    prop::collection::vec(level, 1..=3).prop_map(|levels| {
         let mut levels: Vec<LevelSpots> = levels
             .into_iter()
-            .map(|(m, c, l)| LevelSpots::new(m, c, l))
+            .map(|(m, c, l, e)| LevelSpots::new(m, c, l).with_electric(e))
             .collect();
         if levels.iter().all(|l| l.total() == 0) {
             levels[0].compact = 1;
@@ -796,10 +943,16 @@ fn run_model<P: ParkingLot>(
     for step in steps {
         let now = s.now();
         match *step {
-            Step::Enter(p, kind) => {
+            Step::Enter(p, kind) | Step::EnterCharging(p, kind) => {
                 let plate = PLATES[p];
-                let want = model.enter(plate, kind, now);
-                let got = s.enter(plate, kind);
+                let (want, got) = if matches!(step, Step::EnterCharging(..)) {
+                    (
+                        model.enter_charging(plate, kind, now),
+                        s.enter_charging(plate, kind),
+                    )
+                } else {
+                    (model.enter(plate, kind, now), s.enter(plate, kind))
+                };
                 if let (Ok((_, spot)), Ok(t)) = (&want, &got) {
                     if ids.contains(&t.id) {
                         return Err(s.fail(
@@ -871,7 +1024,7 @@ pub fn entry_exit_model<P: ParkingLot>() -> Result<(), Failure> {
     check_property(
         &ENTRY_EXIT_MODEL,
         300,
-        (stage1_lot(), steps(CARS, 5)),
+        (stage1_lot(), steps(CARS, 5, 0)),
         |(config, steps)| run_model::<P>(config, &steps, true),
     )
 }
@@ -1084,7 +1237,7 @@ pub fn no_spot_leaks<P: ParkingLot>() -> Result<(), Failure> {
     check_property(
         &NO_SPOT_LEAKS,
         200,
-        (stage1_lot(), steps(CARS, 5)),
+        (stage1_lot(), steps(CARS, 5, 0)),
         |(config, steps)| drains_clean::<P>(config, &steps),
     )
 }
@@ -1115,6 +1268,12 @@ fn replay_tracked<P: ParkingLot>(
         match *step {
             Step::Enter(p, kind) => {
                 entry = s.enter(PLATES[p], kind);
+                if let Ok(t) = &entry {
+                    issued.push(t.id);
+                }
+            }
+            Step::EnterCharging(p, kind) => {
+                entry = s.enter_charging(PLATES[p], kind);
                 if let Ok(t) = &entry {
                     issued.push(t.id);
                 }
@@ -1159,9 +1318,20 @@ pub fn fit_rules<P: ParkingLot>() -> Result<(), Failure> {
               step: &Step,
               entry: &Result<Ticket, EnterError>,
               inside: &[Ticket]| {
-            let Step::Enter(_, kind) = *step else {
-                return Ok(());
+            let (kind, charging) = match *step {
+                Step::Enter(_, kind) => (kind, false),
+                Step::EnterCharging(_, kind) => (kind, true),
+                _ => return Ok(()),
             };
+            if charging {
+                return match entry {
+                    Ok(t) if t.spot.kind != SpotKind::Electric => Err(s.fail(
+                        "a charging request only in an electric spot",
+                        format!("it was given {}", t.spot),
+                    )),
+                    _ => Ok(()),
+                };
+            }
             let free = true_board(&layout, inside);
             let fitting_free: usize = free
                 .free
@@ -1219,7 +1389,7 @@ pub fn fit_rules<P: ParkingLot>() -> Result<(), Failure> {
     check_property(
         &FIT_RULES,
         200,
-        (stage2_lot(), steps(ALL_KINDS, 8)),
+        (stage2_lot(), steps(ALL_KINDS, 8, 3)),
         |(config, steps)| {
             let layout = config.levels.clone();
             replay_tracked::<P>(config, &steps, check(layout))
@@ -1229,8 +1399,8 @@ pub fn fit_rules<P: ParkingLot>() -> Result<(), Failure> {
 
 fn fit_words(kind: VehicleKind) -> &'static str {
     match kind {
-        VehicleKind::Motorcycle => "any spot",
-        VehicleKind::Car => "compact or large",
+        VehicleKind::Motorcycle => "motorcycle, compact or large",
+        VehicleKind::Car | VehicleKind::ElectricCar => "compact or large",
         VehicleKind::Van => "large only",
     }
 }
@@ -1240,7 +1410,7 @@ pub fn allocation_order<P: ParkingLot>() -> Result<(), Failure> {
     check_property(
         &ALLOCATION_ORDER,
         300,
-        (stage2_lot(), steps(ALL_KINDS, 8)),
+        (stage2_lot(), steps(ALL_KINDS, 8, 3)),
         |(config, steps)| run_model::<P>(config, &steps, false),
     )
 }
@@ -1271,12 +1441,254 @@ pub fn board<P: ParkingLot>() -> Result<(), Failure> {
     check_property(
         &BOARD,
         200,
-        (stage2_lot(), steps(ALL_KINDS, 8)),
+        (stage2_lot(), steps(ALL_KINDS, 8, 3)),
         |(config, steps)| {
             let layout = config.levels.clone();
             replay_tracked::<P>(config, &steps, check(layout))
         },
     )
+}
+
+/// The ticket expected for `spot` at `now` (its id is not compared).
+fn ticket_at(spot: SpotId, now: Duration) -> Result<Ticket, EnterError> {
+    Ok(Ticket {
+        id: TicketId(0),
+        spot,
+        entered_at: now,
+    })
+}
+
+/// Fails unless `got` is a ticket for `spot` (any id) or exactly the refusal `want`.
+fn expect_spot<P: ParkingLot>(
+    s: &Scenario<P>,
+    got: &Result<Ticket, EnterError>,
+    want: Result<SpotId, EnterError>,
+) -> Result<(), Failure> {
+    let want = want.and_then(|spot| ticket_at(spot, s.now()));
+    let same = match (got, &want) {
+        (Ok(g), Ok(w)) => g.spot == w.spot && g.entered_at == w.entered_at,
+        (g, w) => g == w,
+    };
+    if !same {
+        let want = match &want {
+            Ok(t) => format!("a ticket for {} at {}", t.spot, dur(t.entered_at)),
+            Err(e) => format!("Err({e:?})"),
+        };
+        return Err(s.fail(want, entered(got)));
+    }
+    Ok(())
+}
+
+fn electric(level: usize, number: usize) -> SpotId {
+    SpotId {
+        level,
+        kind: SpotKind::Electric,
+        number,
+    }
+}
+
+/// Charging requests get the lowest free electric spot, and NoChargerFree when none is free.
+pub fn charging_allocation<P: ParkingLot>() -> Result<(), Failure> {
+    let ev = VehicleKind::ElectricCar;
+    // Chargers on two levels, ordinary spots free all along.
+    let config = LotConfig::new(
+        vec![
+            LevelSpots::new(0, 1, 0).with_electric(1),
+            LevelSpots::new(1, 1, 1).with_electric(2),
+        ],
+        Tariff::free(),
+    );
+    let s = Scenario::<P>::new(config)?;
+    let first = s.enter_charging("EV-1", ev);
+    expect_spot(&s, &first, Ok(electric(0, 0)))?;
+    let second = s.enter_charging("EV-2", ev);
+    expect_spot(&s, &second, Ok(electric(1, 0)))?;
+    expect_spot(&s, &s.enter_charging("EV-3", ev), Ok(electric(1, 1)))?;
+    // Every charger taken: refused, although compact, large and motorcycle spots are free.
+    expect_spot(
+        &s,
+        &s.enter_charging("EV-4", ev),
+        Err(EnterError::NoChargerFree),
+    )?;
+    s.expect_board(&Board {
+        free: vec![LevelSpots::new(0, 1, 0), LevelSpots::new(1, 1, 1)],
+    })?;
+    // The refused car was not let in: it can try again once a charger is free, and gets the
+    // lowest free one.
+    let Ok(second) = second else {
+        return Err(s.fail("a ticket", entered(&second)));
+    };
+    if let Err(e) = s.exit(second.id) {
+        return Err(s.fail("a receipt", format!("Err({e:?})")));
+    }
+    expect_spot(&s, &s.enter_charging("EV-4", ev), Ok(electric(1, 0)))?;
+    if first.is_err() {
+        return Err(s.fail("a ticket", entered(&first)));
+    }
+    if let Err(e) = s.lost("EV-1") {
+        return Err(s.fail("a receipt", format!("Err({e:?})")));
+    }
+    expect_spot(&s, &s.enter_charging("EV-5", ev), Ok(electric(0, 0)))?;
+    // A lot with no charger at all.
+    let s = Scenario::<P>::new(LotConfig::new(
+        vec![LevelSpots::new(1, 1, 1)],
+        Tariff::free(),
+    ))?;
+    expect_spot(
+        &s,
+        &s.enter_charging("EV-1", ev),
+        Err(EnterError::NoChargerFree),
+    )?;
+    s.expect_board(&Board {
+        free: vec![LevelSpots::new(1, 1, 1)],
+    })?;
+    // Random sequences, charging requests among them, against the model.
+    check_property(
+        &CHARGING_ALLOCATION,
+        200,
+        (stage2_lot(), steps(ALL_KINDS, 8, 8)),
+        |(config, steps)| run_model::<P>(config, &steps, true),
+    )
+}
+
+/// Vehicles that do not charge never take an electric spot, even when nothing else is free.
+pub fn chargers_kept<P: ParkingLot>() -> Result<(), Failure> {
+    let config = LotConfig::new(
+        vec![
+            LevelSpots::new(0, 1, 0).with_electric(2),
+            LevelSpots::new(0, 0, 0).with_electric(1),
+        ],
+        Tariff::free(),
+    );
+    let s = Scenario::<P>::new(config)?;
+    expect_spot(
+        &s,
+        &s.enter("CAR-1", VehicleKind::Car),
+        Ok(SpotId {
+            level: 0,
+            kind: SpotKind::Compact,
+            number: 0,
+        }),
+    )?;
+    // Only chargers are free now: nobody who does not charge gets one.
+    for (plate, kind) in [
+        ("EV-1", VehicleKind::ElectricCar),
+        ("MOTO-1", VehicleKind::Motorcycle),
+        ("CAR-2", VehicleKind::Car),
+        ("VAN-1", VehicleKind::Van),
+    ] {
+        expect_spot(&s, &s.enter(plate, kind), Err(EnterError::LotFull { kind }))?;
+    }
+    s.expect_board(&Board {
+        free: vec![
+            LevelSpots::new(0, 0, 0).with_electric(2),
+            LevelSpots::new(0, 0, 0).with_electric(1),
+        ],
+    })?;
+    // The chargers were free all along.
+    expect_spot(
+        &s,
+        &s.enter_charging("EV-1", VehicleKind::ElectricCar),
+        Ok(electric(0, 0)),
+    )?;
+    // Random sequences on lots with more chargers than other spots: every `enter` is checked.
+    let lot = prop::collection::vec((0usize..=1, 0usize..=1, 0usize..=1, 1usize..=3), 1..=2)
+        .prop_map(|levels| {
+            let levels = levels
+                .into_iter()
+                .map(|(m, c, l, e)| LevelSpots::new(m, c, l).with_electric(e))
+                .collect();
+            LotConfig::new(levels, Tariff::free())
+        });
+    let check =
+        |s: &Scenario<P>, step: &Step, entry: &Result<Ticket, EnterError>, _: &[Ticket]| match (
+            step, entry,
+        ) {
+            (Step::Enter(_, kind), Ok(t)) if t.spot.kind == SpotKind::Electric => Err(s.fail(
+                format!("no electric spot for a {kind:?} that does not charge"),
+                format!("it was given {}", t.spot),
+            )),
+            _ => Ok(()),
+        };
+    check_property(
+        &CHARGERS_KEPT,
+        200,
+        (lot, steps(ALL_KINDS, 8, 1)),
+        |(config, steps)| replay_tracked::<P>(config, &steps, check),
+    )
+}
+
+/// Only electric cars charge; refusals in the documented order, changing nothing.
+pub fn charging_errors<P: ParkingLot>() -> Result<(), Failure> {
+    let ev = VehicleKind::ElectricCar;
+    let layout = || vec![LevelSpots::new(0, 2, 0).with_electric(1)];
+    let s = Scenario::<P>::new(LotConfig::new(
+        layout(),
+        Tariff::new(Pricing::hourly(100), 0).with_charging(50, HOUR),
+    ))?;
+    let board = |compact: usize, electric: usize| Board {
+        free: vec![LevelSpots::new(0, compact, 0).with_electric(electric)],
+    };
+    for kind in [VehicleKind::Motorcycle, VehicleKind::Car, VehicleKind::Van] {
+        let got = s.enter_charging("PETROL-1", kind);
+        expect_spot(&s, &got, Err(EnterError::NotElectric { kind }))?;
+    }
+    s.expect_board(&board(2, 1))?;
+    // The refused plates are not inside: they park normally.
+    let petrol = s.enter("PETROL-1", VehicleKind::Car);
+    if petrol.is_err() {
+        return Err(s.fail("a ticket: the refused car never got in", entered(&petrol)));
+    }
+    let invalid = |plate: &str| {
+        Err(EnterError::InvalidPlate {
+            plate: plate.into(),
+        })
+    };
+    // An invalid plate is refused first, whatever the kind.
+    for (plate, kind) in [("", ev), ("ev-1", ev), ("AB 1", VehicleKind::Van)] {
+        expect_spot(&s, &s.enter_charging(plate, kind), invalid(plate))?;
+    }
+    // NotElectric before AlreadyInside.
+    expect_spot(
+        &s,
+        &s.enter_charging("PETROL-1", VehicleKind::Car),
+        Err(EnterError::NotElectric {
+            kind: VehicleKind::Car,
+        }),
+    )?;
+    let inside = |plate: &str| {
+        Err(EnterError::AlreadyInside {
+            plate: plate.into(),
+        })
+    };
+    expect_spot(&s, &s.enter_charging("PETROL-1", ev), inside("PETROL-1"))?;
+    expect_spot(&s, &s.enter_charging("EV-1", ev), Ok(electric(0, 0)))?;
+    s.expect_board(&board(1, 0))?;
+    // Chargers full: AlreadyInside, NotElectric and InvalidPlate still come before NoChargerFree.
+    expect_spot(&s, &s.enter_charging("EV-1", ev), inside("EV-1"))?;
+    expect_spot(
+        &s,
+        &s.enter_charging("VAN-1", VehicleKind::Van),
+        Err(EnterError::NotElectric {
+            kind: VehicleKind::Van,
+        }),
+    )?;
+    expect_spot(&s, &s.enter_charging("e", ev), invalid("e"))?;
+    expect_spot(
+        &s,
+        &s.enter_charging("EV-2", ev),
+        Err(EnterError::NoChargerFree),
+    )?;
+    s.expect_board(&board(1, 0))?;
+    // The car refused a charger is not inside: it may park without charging.
+    let parked = s.enter("EV-2", ev);
+    if parked.is_err() {
+        return Err(s.fail(
+            "a ticket for a compact spot: the refused car never got in",
+            entered(&parked),
+        ));
+    }
+    s.expect_board(&board(0, 0))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1752,6 +2164,165 @@ pub fn lost_ticket<P: ParkingLot>() -> Result<(), Failure> {
         (pricing(), 0u64..=10_000, kind(), stay()),
         |(pricing, lost, kind, stay)| {
             lost_ticket_settles::<P>(Tariff::new(pricing, lost), kind, stay)
+        },
+    )
+}
+
+/// An electric car stays `stay`, charging or not, and leaves by ticket or as a lost ticket;
+/// the receipt must carry parking plus (when charging) the oracle's charging fee.
+fn expect_charged<P: ParkingLot>(
+    tariff: &Tariff,
+    charging: bool,
+    lost: bool,
+    stay: Duration,
+    why: &str,
+) -> Result<(), Failure> {
+    let config = LotConfig::new(
+        vec![LevelSpots::new(0, 1, 0).with_electric(1)],
+        tariff.clone(),
+    );
+    let s = Scenario::<P>::new(config)?;
+    let kind = VehicleKind::ElectricCar;
+    let ticket = if charging {
+        s.enter_charging("EV-1", kind)
+    } else {
+        s.enter("EV-1", kind)
+    };
+    let Ok(ticket) = ticket else {
+        return Err(s.fail("a ticket", entered(&ticket)));
+    };
+    s.advance(stay);
+    let parking = oracle_fee(&tariff.pricing, kind, stay);
+    let charged = if charging {
+        oracle_charging(&tariff.charging, stay)
+    } else {
+        0
+    };
+    let mut fee = parking + charged;
+    if lost {
+        fee = fee.max(tariff.lost_ticket.0);
+    }
+    let want = Ok(Receipt {
+        ticket: ticket.id,
+        spot: ticket.spot,
+        stay,
+        fee: Money(fee),
+    });
+    let got = if lost {
+        s.lost("EV-1")
+    } else {
+        s.exit(ticket.id)
+    };
+    if got != want {
+        return Err(s.fail(
+            format!(
+                "{} — parking {} + charging {}{}: {why}",
+                exited(&want),
+                Money(parking),
+                Money(charged),
+                if lost {
+                    ", or the lost-ticket charge"
+                } else {
+                    ""
+                }
+            ),
+            exited(&got),
+        ));
+    }
+    Ok(())
+}
+
+/// Charging is billed per started hour of min(stay, session), on top of parking.
+pub fn charging_fee<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(200).with_grace(15 * MINUTE), 1_000)
+        .with_charging(150, 3 * HOUR);
+    for (charging, lost, stay, why) in [
+        (true, false, Duration::ZERO, "no time, no charging"),
+        (
+            true,
+            false,
+            10 * MINUTE,
+            "parking is free inside the grace; the started hour of charging is not",
+        ),
+        (true, false, 3 * HOUR, "3 hours of parking + 3 of charging"),
+        (
+            true,
+            false,
+            3 * HOUR + NS,
+            "the session ends at 3 h: 4 started hours of parking, 3 of charging",
+        ),
+        (
+            true,
+            false,
+            10 * HOUR,
+            "parked 10 hours, charged for the 3-hour session",
+        ),
+        (
+            false,
+            false,
+            10 * HOUR,
+            "entered without charging: parking only",
+        ),
+        (
+            true,
+            true,
+            2 * HOUR,
+            "lost ticket: the larger of parking + charging and the charge",
+        ),
+        (
+            true,
+            true,
+            DAY,
+            "lost ticket after a day: parking + the session's charging",
+        ),
+    ] {
+        expect_charged::<P>(&tariff, charging, lost, stay, why)?;
+    }
+    // Charging comes from the tariff in force at entry.
+    let s = Scenario::<P>::new(LotConfig::new(
+        vec![LevelSpots::new(0, 0, 0).with_electric(2)],
+        Tariff::new(Pricing::Free, 0).with_charging(100, DAY),
+    ))?;
+    let early = s.enter_charging("EV-1", VehicleKind::ElectricCar);
+    s.set_tariff(Tariff::new(Pricing::Free, 0).with_charging(400, DAY));
+    let late = s.enter_charging("EV-2", VehicleKind::ElectricCar);
+    s.advance(2 * HOUR);
+    for (ticket, fee, when) in [(&early, 200, "before"), (&late, 800, "after")] {
+        let Ok(ticket) = ticket else {
+            return Err(s.fail("a ticket", entered(ticket)));
+        };
+        let want = Ok(Receipt {
+            ticket: ticket.id,
+            spot: ticket.spot,
+            stay: 2 * HOUR,
+            fee: Money(fee),
+        });
+        let got = s.exit(ticket.id);
+        if got != want {
+            return Err(s.fail(
+                format!(
+                    "{} — the charging rate in force at entry ({when} the change)",
+                    exited(&want)
+                ),
+                exited(&got),
+            ));
+        }
+    }
+    let session = prop_oneof![
+        Just(Duration::ZERO),
+        Just(HOUR),
+        Just(4 * HOUR),
+        Just(DAY),
+        (1u64..30 * 3_600).prop_map(Duration::from_secs),
+    ];
+    let tariff = (pricing(), 0u64..=10_000, rate(), session)
+        .prop_map(|(p, lost, rate, session)| Tariff::new(p, lost).with_charging(rate, session));
+    check_property(
+        &CHARGING_FEE,
+        200,
+        (tariff, any::<bool>(), prop::bool::weighted(0.25), stay()),
+        |(tariff, charging, lost, stay)| {
+            expect_charged::<P>(&tariff, charging, lost, stay, "the oracle's fee")
         },
     )
 }

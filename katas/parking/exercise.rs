@@ -33,15 +33,25 @@ impl ParkingLot for Lot {
     fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
         todo!(
             "admit {kind:?} {plate:?}: InvalidPlate, AlreadyInside, LotFull (in that order), else \
-             the smallest fitting spot kind, lowest level, lowest number, and a ticket with a \
-             unique id stamped with the clock; a refusal changes nothing"
+             the smallest fitting spot kind (never an electric one), lowest level, lowest number, \
+             and a ticket with a unique id stamped with the clock; a refusal changes nothing"
+        )
+    }
+
+    fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        todo!(
+            "admit {kind:?} {plate:?} to charge: InvalidPlate, NotElectric (only an ElectricCar \
+             charges), AlreadyInside, NoChargerFree (in that order), else the free electric spot \
+             on the lowest level with the lowest number — never another kind of spot — and a \
+             ticket whose exit also bills charging"
         )
     }
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
         todo!(
-            "settle {ticket:?}: free its spot and charge the stay with the tariff in force at \
-             entry; UnknownTicket if never issued, TicketAlreadyUsed if already settled"
+            "settle {ticket:?}: free its spot and charge the stay (plus charging, if it entered \
+             charging) with the tariff in force at entry; UnknownTicket if never issued, \
+             TicketAlreadyUsed if already settled"
         )
     }
 

@@ -10,15 +10,26 @@
 //!
 //! ## The rules, precisely
 //!
-//! - **Fit.** A motorcycle fits any spot; a car fits a compact or a large spot; a van fits only a
-//!   large spot.
+//! - **Fit.** A motorcycle fits a motorcycle, compact or large spot; a car (electric or not)
+//!   fits a compact or a large spot; a van fits only a large spot.
+//! - **Electric spots are kept for charging.** [`ParkingLot::enter`] never gives an electric
+//!   spot to any vehicle, not even to an electric car, and not even when it is the only free
+//!   spot. [`ParkingLot::enter_charging`] admits an electric car that wants to charge, into an
+//!   electric spot and nothing else: when every charger is taken the answer is
+//!   [`EnterError::NoChargerFree`], however many other spots are free.
 //! - **Allocation** is deterministic: among the free spots the vehicle fits, the smallest spot
 //!   kind first ([`SpotKind`] is declared smallest to largest), then the lowest level, then the
-//!   lowest spot number. Spots are numbered from 0 within each (level, kind).
+//!   lowest spot number. Spots are numbered from 0 within each (level, kind). A charging request
+//!   gets the free electric spot on the lowest level, with the lowest number.
 //! - **Plates** are 1 to 10 characters, each an ASCII uppercase letter, a digit or `-`.
 //! - **Stay** is the clock reading at exit minus the reading at entry (zero if the clock went
 //!   backwards). It is billed with the [`Tariff`] that was in force when the vehicle *entered*.
 //! - **Money** is a whole number of minor units ([`Money`]), never a float.
+//! - **Charging** is billed on top of the parking fee, for a vehicle that entered with
+//!   [`ParkingLot::enter_charging`] only: [`Charging::per_hour`] for each started hour of
+//!   charging, where a charger runs from entry for at most [`Charging::session`] — so the
+//!   charging time is `min(stay, session)`. The grace period, the tiers and the daily maximum
+//!   are parts of the [`Pricing`] and price parking, not charging.
 //!
 //! ## Why the design is shaped like this
 //!
@@ -46,17 +57,20 @@ use thiserror::Error;
 /// What kind of vehicle arrives at a gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VehicleKind {
-    /// Fits any spot.
+    /// Fits a motorcycle, compact or large spot.
     Motorcycle,
     /// Fits a compact or a large spot.
     Car,
     /// Fits only a large spot (vans and trucks).
     Van,
+    /// A battery-electric car: parks like a car, is billed like a car, and is the only kind of
+    /// vehicle that may ask to charge ([`ParkingLot::enter_charging`]).
+    ElectricCar,
 }
 
 impl VehicleKind {
     /// Every vehicle kind.
-    pub const ALL: [VehicleKind; 3] = [Self::Motorcycle, Self::Car, Self::Van];
+    pub const ALL: [VehicleKind; 4] = [Self::Motorcycle, Self::Car, Self::Van, Self::ElectricCar];
 }
 
 /// What kind of spot a space is, declared from smallest to largest.
@@ -68,11 +82,14 @@ pub enum SpotKind {
     Compact,
     /// A van-sized spot.
     Large,
+    /// A car-sized spot with a charger, kept for vehicles that charge: only
+    /// [`ParkingLot::enter_charging`] allocates it.
+    Electric,
 }
 
 impl SpotKind {
-    /// Every spot kind, smallest first.
-    pub const ALL: [SpotKind; 3] = [Self::Motorcycle, Self::Compact, Self::Large];
+    /// Every spot kind: smallest first, then electric.
+    pub const ALL: [SpotKind; 4] = [Self::Motorcycle, Self::Compact, Self::Large, Self::Electric];
 }
 
 /// One spot: its level (from 0), its kind and its number within that level and kind (from 0).
@@ -101,16 +118,24 @@ pub struct LevelSpots {
     pub compact: usize,
     /// Large spots.
     pub large: usize,
+    /// Electric spots (with a charger).
+    pub electric: usize,
 }
 
 impl LevelSpots {
-    /// A level with these many spots of each kind.
+    /// A level with these many motorcycle, compact and large spots, and no electric spot.
     pub const fn new(motorcycle: usize, compact: usize, large: usize) -> Self {
         Self {
             motorcycle,
             compact,
             large,
+            electric: 0,
         }
+    }
+
+    /// This level with `electric` electric spots.
+    pub const fn with_electric(self, electric: usize) -> Self {
+        Self { electric, ..self }
     }
 
     /// The count for one kind.
@@ -119,6 +144,7 @@ impl LevelSpots {
             SpotKind::Motorcycle => self.motorcycle,
             SpotKind::Compact => self.compact,
             SpotKind::Large => self.large,
+            SpotKind::Electric => self.electric,
         }
     }
 
@@ -128,12 +154,13 @@ impl LevelSpots {
             SpotKind::Motorcycle => &mut self.motorcycle,
             SpotKind::Compact => &mut self.compact,
             SpotKind::Large => &mut self.large,
+            SpotKind::Electric => &mut self.electric,
         }
     }
 
     /// All kinds together.
     pub const fn total(&self) -> usize {
-        self.motorcycle + self.compact + self.large
+        self.motorcycle + self.compact + self.large + self.electric
     }
 }
 
@@ -204,7 +231,7 @@ pub enum Pricing {
     PerVehicle {
         /// For motorcycles.
         motorcycle: Box<Pricing>,
-        /// For cars.
+        /// For cars, electric or not.
         car: Box<Pricing>,
         /// For vans.
         van: Box<Pricing>,
@@ -259,21 +286,60 @@ impl Pricing {
     }
 }
 
-/// The prices in force: how stays are priced, and what a lost ticket costs.
+/// What charging costs, billed on top of the parking fee for a vehicle that entered with
+/// [`ParkingLot::enter_charging`].
+///
+/// A charger starts at entry and runs for at most `session`, so the charging time of a stay is
+/// `min(stay, session)`, and charging costs `per_hour × started_hours(min(stay, session))`
+/// (started hours as on [`Pricing`]). A car left plugged in after its session pays for the
+/// session, not for the stay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Charging {
+    /// Price of each started hour of charging.
+    pub per_hour: Money,
+    /// The longest a charger runs for one stay, counted from entry.
+    pub session: Duration,
+}
+
+impl Charging {
+    /// Charging that costs nothing.
+    pub const FREE: Charging = Charging {
+        per_hour: Money(0),
+        session: Duration::ZERO,
+    };
+}
+
+/// The prices in force: how stays are priced, what charging costs, and what a lost ticket costs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tariff {
     /// How a stay is priced.
     pub pricing: Pricing,
-    /// Leaving without the ticket costs the larger of this and the stay's fee.
+    /// Leaving without the ticket costs the larger of this and the stay's fee (charging
+    /// included).
     pub lost_ticket: Money,
+    /// What charging costs, on top of `pricing`.
+    pub charging: Charging,
 }
 
 impl Tariff {
-    /// A tariff with this pricing and lost-ticket charge.
+    /// A tariff with this pricing and lost-ticket charge, and free charging.
     pub fn new(pricing: Pricing, lost_ticket: u64) -> Self {
         Self {
             pricing,
             lost_ticket: Money(lost_ticket),
+            charging: Charging::FREE,
+        }
+    }
+
+    /// This tariff, with charging at `per_hour` minor units per started hour, for at most
+    /// `session` per stay.
+    pub fn with_charging(self, per_hour: u64, session: Duration) -> Self {
+        Self {
+            charging: Charging {
+                per_hour: Money(per_hour),
+                session,
+            },
+            ..self
         }
     }
 
@@ -328,7 +394,7 @@ pub struct Receipt {
     pub spot: SpotId,
     /// Exit reading minus entry reading (zero if the clock went backwards).
     pub stay: Duration,
-    /// The amount charged.
+    /// The amount charged: the parking fee, plus charging for a vehicle that entered charging.
     pub fee: Money,
 }
 
@@ -354,7 +420,8 @@ pub enum ConfigError {
     NoSpots,
 }
 
-/// Why the entry gate turns a vehicle away. Checked in this order.
+/// Why the entry gate turns a vehicle away. Checked in the order listed on
+/// [`ParkingLot::enter`] and [`ParkingLot::enter_charging`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EnterError {
     /// The plate is empty, longer than 10 characters, or has a character other than `A`–`Z`,
@@ -364,18 +431,28 @@ pub enum EnterError {
         /// The plate as given.
         plate: String,
     },
+    /// A vehicle that is not electric asked to charge.
+    #[error("a {kind:?} cannot charge: only electric cars can")]
+    NotElectric {
+        /// The vehicle's kind.
+        kind: VehicleKind,
+    },
     /// A vehicle with this plate is parked and has not left.
     #[error("vehicle {plate} is already inside")]
     AlreadyInside {
         /// The plate.
         plate: String,
     },
-    /// No free spot fits this kind of vehicle.
+    /// No free spot fits this kind of vehicle (electric spots are not counted: they are kept
+    /// for charging).
     #[error("no free spot for a {kind:?}")]
     LotFull {
         /// The vehicle's kind.
         kind: VehicleKind,
     },
+    /// A charging request, and every electric spot is taken (other spots may be free).
+    #[error("every charging spot is taken")]
+    NoChargerFree,
 }
 
 /// Why the exit gate refuses.
@@ -406,15 +483,27 @@ pub trait ParkingLot: Send + Sync + Sized {
     /// [`ConfigError::NoSpots`] when the layout has no spot.
     fn new(config: LotConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError>;
 
-    /// Admits a vehicle: allocates the spot the allocation rule names, and issues a ticket
-    /// stamped with the current clock reading.
+    /// Admits a vehicle that does not charge: allocates the spot the allocation rule names —
+    /// never an electric spot — and issues a ticket stamped with the current clock reading.
     ///
     /// # Errors
     /// In this order: [`EnterError::InvalidPlate`], [`EnterError::AlreadyInside`],
     /// [`EnterError::LotFull`].
     fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError>;
 
-    /// Settles a ticket: frees its spot and charges the stay with the tariff in force at entry.
+    /// Admits an electric car that wants to charge: allocates the free electric spot on the
+    /// lowest level, with the lowest number, and issues a ticket as [`enter`](Self::enter)
+    /// does. Its exit bills the parking fee plus [`Charging`], from the tariff in force at
+    /// entry.
+    ///
+    /// # Errors
+    /// In this order: [`EnterError::InvalidPlate`], [`EnterError::NotElectric`] (only
+    /// [`VehicleKind::ElectricCar`] can charge), [`EnterError::AlreadyInside`],
+    /// [`EnterError::NoChargerFree`] (every electric spot is taken, whatever else is free).
+    fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError>;
+
+    /// Settles a ticket: frees its spot and charges the stay (and any charging) with the tariff
+    /// in force at entry.
     ///
     /// # Errors
     /// [`ExitError::UnknownTicket`] for a ticket never issued, [`ExitError::TicketAlreadyUsed`]
@@ -440,8 +529,8 @@ pub trait ParkingLot: Send + Sync + Sized {
 /// Stage titles, in order.
 pub const STAGES: &[&str] = &[
     "entry, exit, capacity, typed errors",
-    "levels, spot kinds, vehicle kinds: fit, allocation order, the board",
-    "pricing: hourly rounding, grace, tiers, daily maximum, per vehicle, lost ticket",
+    "levels, spot kinds, vehicle kinds, electric spots: fit, allocation order, the board",
+    "pricing: hourly rounding, grace, tiers, daily maximum, per vehicle, lost ticket, charging",
     "concurrent gates",
 ];
 
@@ -454,7 +543,7 @@ pub const MANUAL: &[ManualCriterion] = &[
     },
     ManualCriterion {
         name: "Pricing design",
-        look_for: "Strategies compose instead of a growing if-chain; rounding and the day boundary are argued; integer money throughout.",
+        look_for: "Strategies compose instead of a growing if-chain; rounding and the day boundary are argued; charging is its own line on the bill, not a special case inside the pricing tree; integer money throughout.",
         weight: 2,
     },
 ];

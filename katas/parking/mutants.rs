@@ -6,14 +6,15 @@
 //! with exactly one [`Flaw`] switched on.
 
 use super::conformance::{
-    ALLOCATION_ORDER, BOARD, CAPACITY, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES,
-    GATES_CHURN, GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE,
-    NO_SPOT_LEAKS, TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
+    ALLOCATION_ORDER, BOARD, CAPACITY, CHARGERS_KEPT, CHARGING_ALLOCATION, CHARGING_ERRORS,
+    CHARGING_FEE, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES, GATES_CHURN, GRACE_EDGE,
+    HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE, NO_SPOT_LEAKS, TARIFF_AT_ENTRY,
+    TYPED_ERRORS, fits, suite,
 };
 use super::reference::valid_plate;
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
-    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, Charging, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
+    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
 use crate::grading::Mutant;
@@ -110,6 +111,36 @@ pub fn catalogue() -> Vec<Mutant> {
             &[GRACE_EDGE.id],
             suite::<Flawed<GraceExclusive>>,
         ),
+        Mutant::realistic(
+            "charging-by-car-fit",
+            "allocates a charging request with the car's fit list and the chargers after it, so an electric car that asked to charge is parked in a compact spot without a charger",
+            &[CHARGING_ALLOCATION.id, FIT_RULES.id],
+            suite::<Flawed<ChargingByCarFit>>,
+        ),
+        Mutant::realistic(
+            "charger-fallback",
+            "when every charger is taken, parks a charging request in an ordinary spot instead of refusing it with NoChargerFree",
+            &[CHARGING_ALLOCATION.id],
+            suite::<Flawed<ChargerFallback>>,
+        ),
+        Mutant::realistic(
+            "electric-spot-as-overflow",
+            "lets a vehicle that does not charge take an electric spot when nothing else it fits is free, so an arriving electric car finds the chargers taken",
+            &[CHARGERS_KEPT.id],
+            suite::<Flawed<ElectricOverflow>>,
+        ),
+        Mutant::realistic(
+            "any-vehicle-charges",
+            "never checks that a charging request comes from an electric car: a petrol car or a van asking to charge gets a charger",
+            &[CHARGING_ERRORS.id],
+            suite::<Flawed<AnyVehicleCharges>>,
+        ),
+        Mutant::realistic(
+            "charging-whole-stay",
+            "bills charging on the whole stay instead of on the charging session, so a car left plugged in all day pays for a day of charging",
+            &[CHARGING_FEE.id],
+            suite::<Flawed<ChargingWholeStay>>,
+        ),
     ]
     .into_iter()
     .chain(hostile::mutants(
@@ -155,6 +186,16 @@ pub trait Flaw: Send + Sync + 'static {
     const LOST_FLAT: bool = false;
     /// Free only strictly inside the grace period.
     const GRACE_EXCLUSIVE: bool = false;
+    /// A charging request tries compact and large spots before the chargers.
+    const CHARGING_BY_CAR_FIT: bool = false;
+    /// A charging request falls back to compact and large spots when the chargers are taken.
+    const CHARGER_FALLBACK: bool = false;
+    /// A vehicle that does not charge may take an electric spot as a last resort.
+    const ELECTRIC_OVERFLOW: bool = false;
+    /// Any vehicle may charge.
+    const ANY_VEHICLE_CHARGES: bool = false;
+    /// Charging is billed on the whole stay.
+    const CHARGING_WHOLE_STAY: bool = false;
 }
 
 macro_rules! flaws {
@@ -198,6 +239,16 @@ flaws! {
     LostFlat => LOST_FLAT,
     /// See [`Flaw::GRACE_EXCLUSIVE`].
     GraceExclusive => GRACE_EXCLUSIVE,
+    /// See [`Flaw::CHARGING_BY_CAR_FIT`].
+    ChargingByCarFit => CHARGING_BY_CAR_FIT,
+    /// See [`Flaw::CHARGER_FALLBACK`].
+    ChargerFallback => CHARGER_FALLBACK,
+    /// See [`Flaw::ELECTRIC_OVERFLOW`].
+    ElectricOverflow => ELECTRIC_OVERFLOW,
+    /// See [`Flaw::ANY_VEHICLE_CHARGES`].
+    AnyVehicleCharges => ANY_VEHICLE_CHARGES,
+    /// See [`Flaw::CHARGING_WHOLE_STAY`].
+    ChargingWholeStay => CHARGING_WHOLE_STAY,
 }
 
 /// A lot that scans a list of every spot, with the bug `F` switched on.
@@ -221,6 +272,7 @@ struct FlawedTicket {
     id: u64,
     plate: String,
     kind: VehicleKind,
+    charging: bool,
     spot: usize,
     entered_at: Duration,
     tariff: Tariff,
@@ -231,6 +283,90 @@ impl<F: Flaw> Flawed<F> {
     fn fits(kind: VehicleKind, spot: SpotKind) -> bool {
         fits(kind, spot)
             || (F::VAN_IN_COMPACT && kind == VehicleKind::Van && spot == SpotKind::Compact)
+            || (F::ELECTRIC_OVERFLOW && spot == SpotKind::Electric)
+    }
+
+    /// The spot kinds a charging request may take, in the order it tries them.
+    fn charging_kinds() -> &'static [SpotKind] {
+        if F::CHARGING_BY_CAR_FIT {
+            &[SpotKind::Compact, SpotKind::Large, SpotKind::Electric]
+        } else if F::CHARGER_FALLBACK {
+            &[SpotKind::Electric, SpotKind::Compact, SpotKind::Large]
+        } else {
+            &[SpotKind::Electric]
+        }
+    }
+
+    /// Admits a vehicle, charging or not, with the flaw switched on.
+    fn admit(&self, plate: &str, kind: VehicleKind, charging: bool) -> Result<Ticket, EnterError> {
+        if !valid_plate(plate) {
+            return Err(EnterError::InvalidPlate {
+                plate: plate.into(),
+            });
+        }
+        if charging && kind != VehicleKind::ElectricCar && !F::ANY_VEHICLE_CHARGES {
+            return Err(EnterError::NotElectric { kind });
+        }
+        let mut state = self.state.lock();
+        let inside = |s: &FlawedState| s.tickets.iter().position(|t| t.open && t.plate == plate);
+        if !F::KEYED_BY_PLATE && inside(&state).is_some() {
+            return Err(EnterError::AlreadyInside {
+                plate: plate.into(),
+            });
+        }
+        let free = |s: &FlawedState, wanted: SpotKind| {
+            s.spots
+                .iter()
+                .position(|&(spot, taken)| !taken && spot.kind == wanted)
+        };
+        let spot = if charging {
+            Self::charging_kinds()
+                .iter()
+                .find_map(|&k| free(&state, k))
+                .ok_or(EnterError::NoChargerFree)?
+        } else {
+            state
+                .spots
+                .iter()
+                .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
+                .ok_or(EnterError::LotFull { kind })?
+        };
+        let entered_at = if F::CHECK_THEN_ACT {
+            drop(state);
+            let now = self.clock.now();
+            state = self.state.lock();
+            now
+        } else {
+            self.clock.now()
+        };
+        if F::KEYED_BY_PLATE
+            && let Some(old) = inside(&state)
+        {
+            // `parked.insert(plate, ticket)` replaced the old record: its spot stays taken.
+            state.tickets.remove(old);
+        }
+        state.spots[spot].1 = true;
+        let id = state.spots[spot].0;
+        let free = state.board[id.level].get_mut(id.kind);
+        *free = free.saturating_sub(1);
+        let ticket = state.next_id;
+        state.next_id += 1;
+        let tariff = state.tariff.clone();
+        state.tickets.push(FlawedTicket {
+            id: ticket,
+            plate: plate.into(),
+            kind,
+            charging,
+            spot,
+            entered_at,
+            tariff,
+            open: true,
+        });
+        Ok(Ticket {
+            id: TicketId(ticket),
+            spot: id,
+            entered_at,
+        })
     }
 
     fn settle(&self, state: &mut FlawedState, i: usize, lost: bool) -> Receipt {
@@ -251,7 +387,7 @@ impl<F: Flaw> Flawed<F> {
         let credited = if F::BOARD_BY_VEHICLE {
             match t.kind {
                 VehicleKind::Motorcycle => SpotKind::Motorcycle,
-                VehicleKind::Car => SpotKind::Compact,
+                VehicleKind::Car | VehicleKind::ElectricCar => SpotKind::Compact,
                 VehicleKind::Van => SpotKind::Large,
             }
         } else {
@@ -265,6 +401,9 @@ impl<F: Flaw> Flawed<F> {
         };
         let stay = now.saturating_sub(t.entered_at);
         let mut fee = flawed_charge::<F>(&tariff.pricing, t.kind, stay);
+        if t.charging {
+            fee += flawed_charging::<F>(&tariff.charging, stay);
+        }
         if lost {
             fee = if F::LOST_FLAT {
                 tariff.lost_ticket.0
@@ -315,58 +454,11 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
     }
 
     fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
-        if !valid_plate(plate) {
-            return Err(EnterError::InvalidPlate {
-                plate: plate.into(),
-            });
-        }
-        let mut state = self.state.lock();
-        let inside = |s: &FlawedState| s.tickets.iter().position(|t| t.open && t.plate == plate);
-        if !F::KEYED_BY_PLATE && inside(&state).is_some() {
-            return Err(EnterError::AlreadyInside {
-                plate: plate.into(),
-            });
-        }
-        let spot = state
-            .spots
-            .iter()
-            .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
-            .ok_or(EnterError::LotFull { kind })?;
-        let entered_at = if F::CHECK_THEN_ACT {
-            drop(state);
-            let now = self.clock.now();
-            state = self.state.lock();
-            now
-        } else {
-            self.clock.now()
-        };
-        if F::KEYED_BY_PLATE
-            && let Some(old) = inside(&state)
-        {
-            // `parked.insert(plate, ticket)` replaced the old record: its spot stays taken.
-            state.tickets.remove(old);
-        }
-        state.spots[spot].1 = true;
-        let id = state.spots[spot].0;
-        let free = state.board[id.level].get_mut(id.kind);
-        *free = free.saturating_sub(1);
-        let ticket = state.next_id;
-        state.next_id += 1;
-        let tariff = state.tariff.clone();
-        state.tickets.push(FlawedTicket {
-            id: ticket,
-            plate: plate.into(),
-            kind,
-            spot,
-            entered_at,
-            tariff,
-            open: true,
-        });
-        Ok(Ticket {
-            id: TicketId(ticket),
-            spot: id,
-            entered_at,
-        })
+        self.admit(plate, kind, false)
+    }
+
+    fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        self.admit(plate, kind, true)
     }
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
@@ -403,6 +495,16 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
             free: self.state.lock().board.clone(),
         }
     }
+}
+
+/// Charging, as the flaw computes it.
+fn flawed_charging<F: Flaw>(charging: &Charging, stay: Duration) -> u64 {
+    let charged = if F::CHARGING_WHOLE_STAY {
+        stay
+    } else {
+        stay.min(charging.session)
+    };
+    flawed_times::<F>(flawed_hours::<F>(charged), charging.per_hour)
 }
 
 /// Started hours, as the flaw computes them.
@@ -489,7 +591,7 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
         } => flawed_charge::<F>(
             match kind {
                 VehicleKind::Motorcycle => motorcycle,
-                VehicleKind::Car => car,
+                VehicleKind::Car | VehicleKind::ElectricCar => car,
                 VehicleKind::Van => van,
             },
             kind,
@@ -514,6 +616,10 @@ impl<M: Misbehaviour> ParkingLot for Hostile<M> {
 
     fn enter(&self, _: &str, _: VehicleKind) -> Result<Ticket, EnterError> {
         let _ = self.misbehaviour;
+        M::act()
+    }
+
+    fn enter_charging(&self, _: &str, _: VehicleKind) -> Result<Ticket, EnterError> {
         M::act()
     }
 

@@ -4,7 +4,9 @@
 //!
 //! **Finding the spot.** The allocation rule — smallest fitting kind, then lowest level, then
 //! lowest spot number — is "the smallest free index" if, for each spot kind, the spots of that
-//! kind are numbered level by level (`index = first index of the level + number`). So each spot
+//! kind are numbered level by level (`index = first index of the level + number`). A charging
+//! request is the same rule with one fitting kind, `Electric`, which no other request lists —
+//! that is the whole of "chargers are kept for charging". So each spot
 //! kind keeps its free spots in a `FreeSet`: a hierarchical bitmap, one bit per spot plus a
 //! summary bit per 64-bit word, and so on up to a single word. The lowest free spot is found by
 //! `trailing_zeros` down the layers, and freeing or taking a spot touches one word per layer:
@@ -20,46 +22,57 @@
 //! — and a ticket whose count is older than the slot's has been used, while one the lot could
 //! not have issued is unknown. Ids are unique as long as no spot is used more than 2^32 times.
 //!
-//! **Plates** are at most 10 ASCII bytes, so a plate packs into a `u128` key: the "already
-//! inside" check and the lost-ticket lookup use a map from packed plate to slot, with no string
-//! allocation per vehicle.
+//! **Plates** are at most 10 characters from a 37-symbol alphabet, so a plate packs losslessly
+//! into a `u64` (6 bits a character): the "already inside" check and the lost-ticket lookup use
+//! a map from packed plate to slot, with no string allocation per vehicle. The map is the one
+//! structure a pair of gate operations reaches at a random place (plates are random), so it is
+//! kept small — 16 bytes an entry — and hashed with `foldhash` rather than SipHash: a plate is
+//! not attacker-chosen input the way a web request's keys are, and foldhash's per-process
+//! random seed still spreads plates that differ in one character. Enter looks the plate up and
+//! inserts it in one probe (`entry`). At a million spots with half of them taken, the two
+//! random probes of a pair (insert on enter, remove on exit) are cache misses and are most of
+//! the difference with a small lot; `benches/parking.rs` measures that floor on its own.
 //!
 //! **Tariffs** are shared (`Arc`) and every parked vehicle keeps the one in force when it
 //! entered, so a change of tariff never re-prices a vehicle already inside. Fees are pure
-//! functions of the stay, in saturating integer arithmetic.
+//! functions of the stay, in saturating integer arithmetic; charging is a second line added to
+//! the parking fee, priced on `min(stay, session)`, so the pricing tree knows nothing of it.
 //!
 //! **One lock.** Allocation order is global (the lowest free spot across the whole lot), so a
 //! gate's decision and its effect must happen under one lock; the critical section is a few
-//! word operations and one hash-map update, and the clock is read before taking it.
+//! word operations and one hash-map probe, and the clock is read before taking it.
 
 use super::{
-    Board, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money, ParkingLot,
-    Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
+    Board, Charging, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
+    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
 use crate::clock::Clock;
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How many spot kinds there are.
+const KINDS: usize = SpotKind::ALL.len();
 
 /// A parking lot whose gates are O(1), safe to share between gate threads.
 pub struct Lot {
     clock: Arc<dyn Clock>,
     /// For each spot kind, where each level's spots start among that kind's spots.
-    level_starts: [Vec<usize>; 3],
+    level_starts: [Vec<usize>; KINDS],
     /// For each spot kind, the slot number of its first spot.
-    kind_starts: [usize; 3],
+    kind_starts: [usize; KINDS],
     state: Mutex<State>,
 }
 
 struct State {
     /// Free spots of each kind, by number within the kind.
-    free: [FreeSet; 3],
+    free: [FreeSet; KINDS],
     board: Vec<LevelSpots>,
     /// One per spot, by slot number.
     slots: Vec<Slot>,
     /// Packed plate → slot number, for every vehicle inside.
-    plates: HashMap<u128, usize>,
+    plates: foldhash::HashMap<u64, usize>,
     tariff: Arc<Tariff>,
 }
 
@@ -71,17 +84,20 @@ struct Slot {
 }
 
 struct Parked {
-    plate: u128,
+    plate: u64,
     kind: VehicleKind,
+    /// Entered with `enter_charging`: the stay pays for charging too.
+    charging: bool,
     entered_at: Duration,
     tariff: Arc<Tariff>,
 }
 
-/// The spot kinds a vehicle fits, smallest first.
+/// The spot kinds a vehicle that does not charge fits, smallest first. No list has
+/// `Electric`: those spots are kept for charging requests.
 fn fitting(kind: VehicleKind) -> &'static [SpotKind] {
     match kind {
-        VehicleKind::Motorcycle => &SpotKind::ALL,
-        VehicleKind::Car => &[SpotKind::Compact, SpotKind::Large],
+        VehicleKind::Motorcycle => &[SpotKind::Motorcycle, SpotKind::Compact, SpotKind::Large],
+        VehicleKind::Car | VehicleKind::ElectricCar => &[SpotKind::Compact, SpotKind::Large],
         VehicleKind::Van => &[SpotKind::Large],
     }
 }
@@ -94,9 +110,17 @@ pub fn valid_plate(plate: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// A valid plate as a number: its bytes are non-zero, so no two plates collide.
-fn plate_key(plate: &str) -> u128 {
-    plate.bytes().fold(0, |key, b| (key << 8) | u128::from(b))
+/// A valid plate as a number, 6 bits a character. Every character codes to a non-zero value,
+/// so plates of different lengths never collide, and 10 characters take 60 bits.
+fn plate_key(plate: &str) -> u64 {
+    plate.bytes().fold(0, |key, b| {
+        let code = match b {
+            b'-' => 1,
+            b'0'..=b'9' => 2 + (b - b'0'),
+            _ => 12 + (b - b'A'),
+        };
+        (key << 6) | u64::from(code)
+    })
 }
 
 fn ticket_id(visits: u32, slot: usize) -> TicketId {
@@ -120,6 +144,51 @@ impl Lot {
         }
     }
 
+    /// Parks a vehicle whose plate is valid: into the lowest free electric spot when it
+    /// charges, else into the spot the allocation rule names.
+    fn admit(&self, plate: &str, kind: VehicleKind, charging: bool) -> Result<Ticket, EnterError> {
+        let key = plate_key(plate);
+        let entered_at = self.clock.now();
+        let mut guard = self.state.lock();
+        let state = &mut *guard;
+        // One probe answers "already inside?" and keeps the place to insert the plate.
+        let Entry::Vacant(plate_entry) = state.plates.entry(key) else {
+            return Err(EnterError::AlreadyInside {
+                plate: plate.to_string(),
+            });
+        };
+        let (kinds, full): (&[SpotKind], _) = if charging {
+            (&[SpotKind::Electric], EnterError::NoChargerFree)
+        } else {
+            (fitting(kind), EnterError::LotFull { kind })
+        };
+        let Some((spot_kind, index)) = kinds
+            .iter()
+            .find_map(|&k| state.free[k as usize].first().map(|i| (k, i)))
+        else {
+            return Err(full);
+        };
+        state.free[spot_kind as usize].remove(index);
+        let slot = self.kind_starts[spot_kind as usize] + index;
+        let spot = self.spot_at(slot);
+        *state.board[spot.level].get_mut(spot_kind) -= 1;
+        plate_entry.insert(slot);
+        let s = &mut state.slots[slot];
+        s.visits = s.visits.wrapping_add(1);
+        s.parked = Some(Parked {
+            plate: key,
+            kind,
+            charging,
+            entered_at,
+            tariff: Arc::clone(&state.tariff),
+        });
+        Ok(Ticket {
+            id: ticket_id(s.visits, slot),
+            spot,
+            entered_at,
+        })
+    }
+
     fn settle(&self, state: &mut State, slot: usize, lost: bool) -> Receipt {
         let now = self.clock.now();
         let p = state.slots[slot].parked.take().expect("caller checked");
@@ -130,6 +199,9 @@ impl Lot {
         *state.board[spot.level].get_mut(spot.kind) += 1;
         let stay = now.saturating_sub(p.entered_at);
         let mut fee = charge(&p.tariff.pricing, p.kind, stay);
+        if p.charging {
+            fee = fee.saturating_add(charging_fee(&p.tariff.charging, stay));
+        }
         if lost {
             fee = fee.max(p.tariff.lost_ticket.0);
         }
@@ -160,7 +232,8 @@ impl ParkingLot for Lot {
                 })
                 .collect::<Vec<_>>()
         });
-        let kind_starts = [0, per_kind[0], per_kind[0] + per_kind[1]];
+        let kind_starts: [usize; KINDS] =
+            std::array::from_fn(|k| per_kind[..k].iter().sum::<usize>());
         let mut slots = Vec::with_capacity(total);
         slots.resize_with(total, Slot::default);
         Ok(Self {
@@ -171,7 +244,7 @@ impl ParkingLot for Lot {
                 free: per_kind.map(FreeSet::full),
                 board: config.levels,
                 slots,
-                plates: HashMap::new(),
+                plates: foldhash::HashMap::default(),
                 tariff: Arc::new(config.tariff),
             }),
         })
@@ -183,37 +256,19 @@ impl ParkingLot for Lot {
                 plate: plate.to_string(),
             });
         }
-        let key = plate_key(plate);
-        let entered_at = self.clock.now();
-        let mut guard = self.state.lock();
-        let state = &mut *guard;
-        if state.plates.contains_key(&key) {
-            return Err(EnterError::AlreadyInside {
+        self.admit(plate, kind, false)
+    }
+
+    fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError> {
+        if !valid_plate(plate) {
+            return Err(EnterError::InvalidPlate {
                 plate: plate.to_string(),
             });
         }
-        let (spot_kind, index) = fitting(kind)
-            .iter()
-            .find_map(|&k| state.free[k as usize].first().map(|i| (k, i)))
-            .ok_or(EnterError::LotFull { kind })?;
-        state.free[spot_kind as usize].remove(index);
-        let slot = self.kind_starts[spot_kind as usize] + index;
-        let spot = self.spot_at(slot);
-        *state.board[spot.level].get_mut(spot_kind) -= 1;
-        state.plates.insert(key, slot);
-        let s = &mut state.slots[slot];
-        s.visits = s.visits.wrapping_add(1);
-        s.parked = Some(Parked {
-            plate: key,
-            kind,
-            entered_at,
-            tariff: Arc::clone(&state.tariff),
-        });
-        Ok(Ticket {
-            id: ticket_id(s.visits, slot),
-            spot,
-            entered_at,
-        })
+        if kind != VehicleKind::ElectricCar {
+            return Err(EnterError::NotElectric { kind });
+        }
+        self.admit(plate, kind, true)
     }
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
@@ -265,6 +320,14 @@ fn started_hours(stay: Duration) -> u64 {
     u64::try_from(hours).unwrap_or(u64::MAX)
 }
 
+/// What charging costs for a stay of `stay`: each started hour of `min(stay, session)`.
+pub fn charging_fee(charging: &Charging, stay: Duration) -> u64 {
+    charging
+        .per_hour
+        .0
+        .saturating_mul(started_hours(stay.min(charging.session)))
+}
+
 /// The fee, in minor units, for a stay of `stay` by a vehicle of `kind` under `pricing`.
 pub fn charge(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
     match pricing {
@@ -305,7 +368,7 @@ pub fn charge(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
         } => {
             let pricing = match kind {
                 VehicleKind::Motorcycle => motorcycle,
-                VehicleKind::Car => car,
+                VehicleKind::Car | VehicleKind::ElectricCar => car,
                 VehicleKind::Van => van,
             };
             charge(pricing, kind, stay)
