@@ -29,8 +29,9 @@
 //!
 //! **Lock-free, and a denial only reads.** Because the state is one number, a grant is one load
 //! and one compare-and-swap (retried if another thread moved `full_at` meanwhile), and a denial is
-//! one load and a comparison: it changes nothing, so it writes nothing. The exact wait needs one
-//! division, only on a denial, and on 64-bit integers whenever the wait is under 2^64 grains
+//! one load and a comparison: it changes nothing, so it writes nothing. The exact wait is a
+//! count of grains turned into nanoseconds: free when a grain is a nanosecond (see above), else
+//! one division, only on a denial, and on 64-bit integers whenever the wait is under 2^64 grains
 //! (always, in practice). A mutex-based bucket costs a grant three atomic read-modify-writes
 //! (lock, unlock, and the state under it) and makes every denial take the lock.
 //!
