@@ -26,6 +26,30 @@
 //! clock costs both peers the same. A refusal yields the wait in both: the reference's
 //! `retry_after`, and for governor `NotUntil::wait_time_from(now)`.
 //!
+//! # Stage 4: many tenants
+//!
+//! - `keyed-disjoint`: every thread asks for tokens of tenants of its own ([`TENANTS_PER_THREAD`]
+//!   each, in turn), so correct threads never need to wait for each other.
+//! - `keyed-hot`: every thread asks for the same tenant's tokens.
+//!
+//! Peers: the reference [`KeyedTokenBucket`](reference::KeyedTokenBucket) (sharded locks),
+//! [`GlobalLock`] (one mutex around one map: correct, but every call queues on the same lock),
+//! and governor's keyed limiter (a `DashMap` of GCRA cells). The clock stands still and the burst
+//! is [`u32::MAX`], so every request is granted: the groups measure the path to a tenant's bucket.
+//! Every tenant is touched once before measuring, so no insertion is timed.
+//!
+//! Before the groups, the bench prints the memory a tenant costs: the bytes allocated (net of
+//! frees, counted by a [`stats_alloc`] global allocator) to create a limiter and give
+//! [`MEMORY_TENANTS`] tenants one request each, divided by that number.
+//!
+//! # Stage 5: one limit for a fleet
+//!
+//! - `shared`: decisions through a private local Redis server, started by the bench (skipped,
+//!   with a note, where `redis-server` is not installed): the reference's shared limiter one
+//!   round trip per decision, pipelined in batches, and the in-process reference bucket on the
+//!   same quota, at 1, 2 and 4 threads sharing one client. The ratios are the price of going
+//!   distributed and what pipelining wins back.
+//!
 //! Run with `cargo bench --bench rate_limiter` (add `--features exercise` to include the
 //! candidate's solution, once it no longer panics with `todo!()`).
 
@@ -34,18 +58,26 @@ use governor::Quota;
 use governor::clock::{Clock as _, FakeRelativeClock};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
+use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
-use lld_katas::clock::{ManualClock, SystemClock};
+use lld_katas::clock::{Clock, ManualClock, SystemClock};
 use lld_katas::grading::services::RedisServer;
 use lld_katas::rate_limiter::{
-    AcquireError, Admission, BucketConfig, FailurePolicy, RateLimiter, SharedRateLimiter,
-    StoreConfig, reference,
+    AcquireError, Admission, BucketConfig, FailurePolicy, KeyedRateLimiter, Quotas, RateLimiter,
+    SharedRateLimiter, StoreConfig, reference,
 };
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Counts every allocation, for the memory-per-tenant figures.
+#[global_allocator]
+static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// Most tokens either bucket holds.
 const BURST: u32 = 1000;
@@ -139,21 +171,20 @@ fn denied<P: Peer>(peer: &P) {
     let _ = black_box(peer.acquire());
 }
 
-/// Runs `op` `iters` times on each of `threads` threads released together by a barrier.
+/// Runs `work(thread, iters)` on each of `threads` threads released together by a barrier.
 ///
 /// Returns the wall time from the first release to the last finish divided by `threads`: the
 /// time per operation, times `iters`, which is what `iter_custom` expects.
-fn run_threads<P: Peer>(threads: u32, iters: u64, peer: &P, op: impl Fn(&P) + Sync) -> Duration {
+fn spread(threads: u32, iters: u64, work: impl Fn(u32, u64) + Sync) -> Duration {
     let barrier = Barrier::new(threads as usize);
     let spans: Vec<(Instant, Instant)> = thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
                     barrier.wait();
                     let start = Instant::now();
-                    for _ in 0..iters {
-                        op(peer);
-                    }
+                    work(t, iters);
                     (start, Instant::now())
                 })
             })
@@ -167,6 +198,15 @@ fn run_threads<P: Peer>(threads: u32, iters: u64, peer: &P, op: impl Fn(&P) + Sy
     let last_end = spans.iter().map(|&(_, end)| end).max();
     let wall = last_end.expect("at least one thread") - first_start.expect("at least one thread");
     wall / threads
+}
+
+/// Runs `op` on `peer` `iters` times on each of `threads` threads (see [`spread`]).
+fn run_threads<P: Peer>(threads: u32, iters: u64, peer: &P, op: impl Fn(&P) + Sync) -> Duration {
+    spread(threads, iters, |_, n| {
+        for _ in 0..n {
+            op(peer);
+        }
+    })
 }
 
 /// What the bucket is doing while it is measured.
@@ -259,6 +299,187 @@ fn bench_case(c: &mut Criterion, case: Case) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Stage 4: many tenants
+// ---------------------------------------------------------------------------------------------
+
+/// Tenants each thread cycles through in `keyed-disjoint`.
+const TENANTS_PER_THREAD: u32 = 1024;
+/// Tenants created for the memory figures.
+const MEMORY_TENANTS: u32 = 1_000_000;
+
+/// The stage-4 quota: a burst no bench run can drain, one token back per [`TICK`].
+fn keyed_config() -> BucketConfig {
+    BucketConfig::new(u64::from(u32::MAX), 1, TICK)
+}
+
+/// A keyed limiter under test, on a fake clock that stands still.
+trait KeyedPeer: Sync {
+    /// A limiter with no tenants yet, at the stage-4 quota.
+    fn new() -> Self;
+    /// Asks for one of `tenant`'s tokens; true when granted.
+    fn acquire(&self, tenant: u32) -> bool;
+}
+
+impl KeyedPeer for reference::KeyedTokenBucket<u32> {
+    fn new() -> Self {
+        let quotas = Quotas::uniform(keyed_config());
+        KeyedRateLimiter::new(quotas, Arc::new(ManualClock::new())).expect("a valid quota")
+    }
+
+    fn acquire(&self, tenant: u32) -> bool {
+        self.try_acquire(&tenant, 1).is_ok()
+    }
+}
+
+/// A correct keyed limiter with one global lock: one mutex around one map of reference buckets.
+///
+/// It passes every criterion (eviction aside, which the bench never triggers), but every call,
+/// whatever the tenant, queues on the same lock: the baseline that sharding has to beat.
+struct GlobalLock {
+    buckets: Mutex<HashMap<u32, reference::TokenBucket>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl KeyedPeer for GlobalLock {
+    fn new() -> Self {
+        Self {
+            buckets: Mutex::new(HashMap::new()),
+            clock: Arc::new(ManualClock::new()),
+        }
+    }
+
+    fn acquire(&self, tenant: u32) -> bool {
+        let mut buckets = self.buckets.lock().expect("no bench thread panics");
+        let bucket = buckets.entry(tenant).or_insert_with(|| {
+            RateLimiter::new(keyed_config(), self.clock.clone()).expect("a valid quota")
+        });
+        bucket.try_acquire(1).is_ok()
+    }
+}
+
+/// governor's keyed limiter, backed by a `DashMap`.
+type GovernorKeyed = governor::RateLimiter<
+    u32,
+    DefaultKeyedStateStore<u32>,
+    FakeRelativeClock,
+    NoOpMiddleware<Nanos>,
+>;
+
+impl KeyedPeer for GovernorKeyed {
+    fn new() -> Self {
+        let quota = Quota::with_period(TICK)
+            .expect("the period is not zero")
+            .allow_burst(NonZeroU32::MAX);
+        governor::RateLimiter::dashmap_with_clock(quota, FakeRelativeClock::default())
+    }
+
+    fn acquire(&self, tenant: u32) -> bool {
+        self.check_key(&tenant).is_ok()
+    }
+}
+
+/// Which tenants the threads ask for.
+#[derive(Clone, Copy)]
+enum Tenants {
+    /// Thread `t` cycles through tenants `t × TENANTS_PER_THREAD ..` of its own.
+    Disjoint,
+    /// Every thread asks for tenant 0.
+    Hot,
+}
+
+impl Tenants {
+    fn group(self) -> &'static str {
+        match self {
+            Tenants::Disjoint => "keyed-disjoint",
+            Tenants::Hot => "keyed-hot",
+        }
+    }
+
+    /// The tenant thread `thread` asks for on its `i`-th request.
+    fn tenant(self, thread: u32, i: u64) -> u32 {
+        match self {
+            Tenants::Disjoint => {
+                thread * TENANTS_PER_THREAD + (i % u64::from(TENANTS_PER_THREAD)) as u32
+            }
+            Tenants::Hot => 0,
+        }
+    }
+}
+
+/// Runs `iters` requests on each of `threads` threads (see [`spread`]).
+fn run_keyed<P: KeyedPeer>(threads: u32, iters: u64, peer: &P, tenants: Tenants) -> Duration {
+    spread(threads, iters, |t, n| {
+        for i in 0..n {
+            black_box(peer.acquire(tenants.tenant(t, i)));
+        }
+    })
+}
+
+/// Benches one keyed peer, on a fresh limiter whose tenants all exist already.
+fn bench_keyed_peer<P: KeyedPeer>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    tenants: Tenants,
+    threads: u32,
+) {
+    let peer = P::new();
+    for t in 0..threads {
+        for i in 0..u64::from(TENANTS_PER_THREAD) {
+            assert!(peer.acquire(tenants.tenant(t, i)), "{name}: refused");
+        }
+    }
+    let id = BenchmarkId::new(name, format!("threads-{threads}"));
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| run_keyed(threads, iters, &peer, tenants))
+    });
+    assert!(peer.acquire(tenants.tenant(0, 0)), "{name}: refused");
+}
+
+/// One group per tenant layout, holding every peer at 1, 2 and 4 threads.
+fn bench_keyed(c: &mut Criterion, tenants: Tenants) {
+    let mut group = c.benchmark_group(tenants.group());
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for threads in [1, 2, 4] {
+        bench_keyed_peer::<reference::KeyedTokenBucket<u32>>(
+            &mut group,
+            "reference",
+            tenants,
+            threads,
+        );
+        bench_keyed_peer::<GlobalLock>(&mut group, "global-lock", tenants, threads);
+        bench_keyed_peer::<GovernorKeyed>(&mut group, "governor", tenants, threads);
+    }
+    group.finish();
+}
+
+/// Bytes allocated (net of frees) per tenant, after `MEMORY_TENANTS` tenants made one request.
+fn bytes_per_tenant<P: KeyedPeer>() -> f64 {
+    let region = Region::new(ALLOCATOR);
+    let peer = P::new();
+    for tenant in 0..MEMORY_TENANTS {
+        assert!(peer.acquire(tenant), "refused");
+    }
+    let change = region.change();
+    let bytes = change.bytes_allocated as f64 - change.bytes_deallocated as f64;
+    drop(black_box(peer));
+    bytes / f64::from(MEMORY_TENANTS)
+}
+
+/// Prints the memory per tenant of the reference and of governor's keyed limiter, side by side.
+fn report_memory() {
+    let reference = bytes_per_tenant::<reference::KeyedTokenBucket<u32>>();
+    let governor = bytes_per_tenant::<GovernorKeyed>();
+    println!(
+        "keyed memory, {MEMORY_TENANTS} tenants (u32 keys): reference {reference:.1} bytes/tenant, \
+         governor {governor:.1} bytes/tenant ({:.2}×)",
+        reference / governor
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Stage 5: the cost of going distributed
 // ---------------------------------------------------------------------------------------------
 
@@ -286,7 +507,7 @@ fn bench_shared(c: &mut Criterion) {
         timeout: Duration::from_secs(5),
         on_failure: FailurePolicy::Closed,
     };
-    let clock: Arc<dyn lld_katas::clock::Clock> = Arc::new(SystemClock::new());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let shared = reference::RedisTokenBucket::connect(bucket, store, Arc::clone(&clock))
         .expect("the bench quota is valid");
     let local = reference::TokenBucket::new(bucket, clock).expect("the bench quota is valid");
@@ -311,7 +532,7 @@ fn bench_shared(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 spread(threads, iters, |t, n| {
                     for _ in 0..n {
-                        let answer = shared.try_acquire(&keys[t], 1);
+                        let answer = shared.try_acquire(&keys[t as usize], 1);
                         assert_eq!(answer, Ok(Admission::Counted), "the quota never runs dry");
                     }
                 })
@@ -320,7 +541,7 @@ fn bench_shared(c: &mut Criterion) {
         group.bench_function(id(&format!("redis-pipelined-{BATCH}")), |b| {
             b.iter_custom(|iters| {
                 spread(threads, iters, |t, n| {
-                    let batch = vec![(keys[t].as_str(), 1); BATCH];
+                    let batch = vec![(keys[t as usize].as_str(), 1); BATCH];
                     let mut left = n as usize;
                     while left > 0 {
                         let size = left.min(BATCH);
@@ -336,38 +557,14 @@ fn bench_shared(c: &mut Criterion) {
     group.finish();
 }
 
-/// Runs `work(thread, iters)` on `threads` threads released together by a barrier, and returns
-/// the wall time from the first release to the last finish divided by `threads`: the time per
-/// decision, times `iters`, as `iter_custom` expects.
-fn spread(threads: u32, iters: u64, work: impl Fn(usize, u64) + Sync) -> Duration {
-    let barrier = Barrier::new(threads as usize);
-    let spans: Vec<(Instant, Instant)> = thread::scope(|s| {
-        let workers: Vec<_> = (0..threads as usize)
-            .map(|t| {
-                let (barrier, work) = (&barrier, &work);
-                s.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    work(t, iters);
-                    (start, Instant::now())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a bench thread panicked"))
-            .collect()
-    });
-    let first_start = spans.iter().map(|&(start, _)| start).min();
-    let last_end = spans.iter().map(|&(_, end)| end).max();
-    let wall = last_end.expect("at least one thread") - first_start.expect("at least one thread");
-    wall / threads
-}
-
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
+    report_memory();
     for case in [Case::Allowed, Case::Denied] {
         bench_case(&mut criterion, case);
+    }
+    for tenants in [Tenants::Disjoint, Tenants::Hot] {
+        bench_keyed(&mut criterion, tenants);
     }
     bench_shared(&mut criterion);
     criterion.final_summary();

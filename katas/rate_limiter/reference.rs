@@ -1,25 +1,63 @@
-//! The model answer: an exact, integer token bucket behind one short mutex.
+//! The model answer: an exact, integer token bucket whose whole state is one number, updated
+//! with a compare-and-swap.
 //!
 //! # Design
 //!
-//! **Exact units.** Tokens refill at `r` per period `p`, which is rarely a whole number of
+//! **Exact units.** Tokens refill at `r` per period `p`, which need not be a whole number of
 //! nanoseconds per token. Instead of fractions we count *grains*: one token is `p` grains (`p`
 //! in ns) and the bucket gains `r` grains every nanosecond. Every quantity is then an integer,
 //! refill needs no division, and remainders of partial refills are kept by construction — the
-//! bucket's level at time `T` does not depend on how often it was read before `T`.
+//! bucket's level at time `T` does not depend on how often it was read before `T`. (`p / r` is
+//! reduced first: for the usual quotas, a whole number of ns per token, a grain is then a
+//! nanosecond.)
 //!
-//! **One lock, held briefly.** The state is two numbers (grains, time of last refill) that
-//! must change together, so they live behind one `parking_lot::Mutex`. The critical section is
-//! a handful of integer operations and never waits, so a mutex is as fast as a compare-and-swap
-//! loop here, and it also gives stage 3 (queueing) for free.
+//! **One number: when the bucket will be full.** Measure time in grains too: *grains-time* `g`
+//! at clock reading `t` ns is `r · t`, the grains a bucket gains from the clock's origin to `t`.
+//! The bucket is then fully described by a single grains-time, `full_at`: the moment it will be
+//! full again if nobody takes anything (this is the "theoretical arrival time" of the generic cell
+//! rate algorithm, GCRA, in exact units). At grains-time `g` the bucket misses
+//! `full_at − g` grains, or nothing once `g ≥ full_at`:
 //!
-//! **A queue as debt.** A reservation takes its grains immediately, even when that drives the
-//! level below zero: the negative level is the debt owed to the queue. FIFO order follows —
-//! each reservation is ready when the debt up to and including it is repaid — and `try_acquire`
-//! cannot jump the queue, because it needs a positive level. Cancelling gives the grains back.
+//! ```text
+//! level(g) = max_grains − max(0, full_at − g)
+//! ```
 //!
-//! **Time that goes backwards** is treated as time standing still: the last refill time only
-//! ever moves forwards, so a clock that steps back never mints tokens.
+//! Refill is implicit — time passing *is* the refill — and the cap is the `max(0, …)`: an idle
+//! bucket's `full_at` simply falls behind `g`, so even 2^63 ns of idleness cannot overflow it.
+//! Taking `n` tokens (`n · p` grains) is allowed when the level covers them, and moves `full_at`
+//! to `max(full_at, g) + n · p`.
+//!
+//! **Lock-free, and a denial only reads.** Because the state is one number, a grant is one load
+//! and one compare-and-swap (retried if another thread moved `full_at` meanwhile), and a denial is
+//! one load and a comparison: it changes nothing, so it writes nothing. The exact wait is a
+//! count of grains turned into nanoseconds: free when a grain is a nanosecond (see above), else
+//! one division, only on a denial, and on 64-bit integers whenever the wait is under 2^64 grains
+//! (always, in practice). A mutex-based bucket costs a grant three atomic read-modify-writes
+//! (lock, unlock, and the state under it) and makes every denial take the lock.
+//!
+//! **Why 128 bits.** `r · t` for a 64-bit rate and a 64-bit clock needs up to 128 bits, so
+//! `full_at` is a `u128` in an [`AtomicU128`] from `portable-atomic` (the standard library's is
+//! not stable yet). On x86-64 and AArch64 it is lock-free (`cmpxchg16b`, `casp`, with plain
+//! 16-byte loads); it only falls back to a lock on targets without 16-byte atomics. Storing the
+//! level and the time of the last refill instead would also need two words *and* the debt of
+//! stage 3 can exceed 64 bits (a bucket of `u64::MAX` grains with one full reservation waiting).
+//! Rounding the token interval to whole nanoseconds would fit 64 bits, but drifts: at 3 tokens
+//! per 10 ns it would grant 3.33… instead of 3 per 10 ns.
+//!
+//! **A queue as debt.** A reservation takes its grains immediately, even when that pushes
+//! `full_at` more than a full bucket ahead of now: the excess is the debt owed to the queue. FIFO
+//! order follows — each reservation is ready when the debt up to and including it is repaid — and
+//! `try_acquire` cannot jump the queue, because it needs a level that covers its request.
+//! Cancelling gives the grains back (`full_at` moves back, never past "full now").
+//!
+//! **Time that goes backwards** is believed, and it can only make the bucket emptier: `full_at`
+//! is a point on the time axis, so at an earlier reading more of it lies ahead. A grant always
+//! leaves `full_at` past the grains-time of its own reading, so no reading — earlier or later —
+//! can see tokens that a grant already took: nothing is minted and nothing overflows.
+//!
+//! **Memory ordering.** Every decision reads and writes only `full_at`, and atomic operations on
+//! one location are totally ordered whatever the ordering argument, so `Relaxed` is enough: no
+//! other memory is published through the bucket.
 
 use super::{
     AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
@@ -27,6 +65,7 @@ use super::{
 };
 use crate::clock::Clock;
 use parking_lot::Mutex;
+use portable_atomic::AtomicU128;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
@@ -37,16 +76,17 @@ use std::time::Duration;
 pub struct TokenBucket {
     clock: Arc<dyn Clock>,
     limits: Limits,
-    state: Mutex<State>,
+    /// Grains-time at which the bucket is full again (see the module docs).
+    full_at: AtomicU128,
 }
 
 /// A validated config in grains: the arithmetic every bucket of one tier shares.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
     capacity: u64,
-    /// Grains per token: the refill period in ns.
+    /// Grains per token: the refill period in ns, divided by `gcd(period, refill_tokens)`.
     grains_per_token: u64,
-    /// Grains gained per ns: the refill tokens per period.
+    /// Grains gained per ns: the refill tokens per period, divided by the same.
     grains_per_ns: u64,
     /// Full bucket, in grains (`capacity × grains_per_token`, checked to fit in a `u64`).
     max_grains: u64,
@@ -72,35 +112,60 @@ impl Limits {
             capacity,
             refill_period,
         };
-        let grains_per_token =
-            u64::try_from(refill_period.as_nanos()).map_err(|_| too_large.clone())?;
-        let max_grains = capacity.checked_mul(grains_per_token).ok_or(too_large)?;
+        let period = u64::try_from(refill_period.as_nanos()).map_err(|_| too_large.clone())?;
+        capacity.checked_mul(period).ok_or(too_large)?;
+        // Reduce the fraction period / tokens: the same exact arithmetic in smaller numbers.
+        // Most real quotas are a whole number of ns per token (1000/s is 1 token per 1 ms), and
+        // then `grains_per_ns` becomes 1: a grain is a nanosecond and a wait needs no division.
+        let common = gcd(period, refill_tokens);
+        let grains_per_token = period / common;
         Ok(Self {
             capacity,
             grains_per_token,
-            grains_per_ns: refill_tokens,
-            max_grains,
+            grains_per_ns: refill_tokens / common,
+            // capacity × period fits, so capacity × (period / common) does too.
+            max_grains: capacity * grains_per_token,
         })
     }
 
-    fn check_capacity(&self, tokens: u64) -> Result<(), AcquireError> {
+    /// The grains `tokens` cost, after checking that a bucket can ever hold them.
+    fn grains_for(&self, tokens: u64) -> Result<u64, AcquireError> {
         if tokens > self.capacity {
             return Err(AcquireError::ExceedsCapacity {
                 requested: tokens,
                 capacity: self.capacity,
             });
         }
-        Ok(())
+        // tokens ≤ capacity, and capacity × grains_per_token was checked to fit.
+        Ok(tokens * self.grains_per_token)
     }
 
-    /// Time from `now` until a bucket accounted up to `refilled_at` gains `deficit` grains.
-    fn wait_for(&self, deficit: i128, refilled_at: u64, now: u64) -> Duration {
-        debug_assert!(deficit > 0);
-        // Round *up*: a token that is 2/3 accrued is not a token yet.
-        let wait = div_ceil(deficit, self.grains_per_ns);
-        // If the clock stepped back, the tokens accrue from `refilled_at`, not from `now`.
-        let wait = wait + i128::from(refilled_at.saturating_sub(now));
-        nanos_to_duration(wait)
+    /// Grains-time of clock reading `now` (ns): `u64 × u64` always fits in a `u128`.
+    fn grains_time(&self, now: u64) -> u128 {
+        u128::from(now) * u128::from(self.grains_per_ns)
+    }
+
+    /// Takes `grains` (`0 < grains ≤ max_grains`) at grains-time `g` from a bucket that is full
+    /// at `full_at`: the new `full_at`, or the exact wait until the take would succeed.
+    fn take(&self, full_at: u128, grains: u64, g: u128) -> Result<u128, Duration> {
+        // Grains missing from a full bucket (0 when full; above max_grains while in debt).
+        let missing = full_at.saturating_sub(g);
+        let max_grains = u128::from(self.max_grains);
+        let grains = u128::from(grains);
+        if missing + grains <= max_grains {
+            // Both terms are at most max_grains < 2^64 here: g + missing + grains cannot overflow.
+            Ok(g + missing + grains)
+        } else {
+            // Level reaches `grains` once `missing` shrinks to `max_grains - grains`, i.e. after
+            // `missing + grains - max_grains` more grains have accrued.
+            Err(self.wait(missing.saturating_add(grains) - max_grains))
+        }
+    }
+
+    /// Time to accrue `grains` grains (more than 0), rounded *up*: a token that is 2/3 accrued is
+    /// not a token yet.
+    fn wait(&self, grains: u128) -> Duration {
+        nanos_to_duration(div_ceil(grains, self.grains_per_ns))
     }
 
     /// Nanoseconds an empty bucket takes to fill (rounded up).
@@ -109,92 +174,78 @@ impl Limits {
     }
 }
 
-/// The level of one bucket.
-struct State {
-    /// Grains in the bucket; negative while reservations are owed tokens.
-    grains: i128,
-    /// Clock reading (ns) up to which `grains` is accounted. Never moves backwards.
-    refilled_at: u64,
-}
+// The two helpers below take a 64-bit path whenever the numbers fit (a wait of less than 2^64
+// grains, or 584 years), so almost always: a 64-bit division is one instruction, while a
+// 128-bit division is a call into a software routine several times slower.
 
-impl State {
-    fn full(limits: &Limits, now: u64) -> Self {
-        Self {
-            grains: i128::from(limits.max_grains),
-            refilled_at: now,
-        }
+/// `n / d` rounded up.
+fn div_ceil(n: u128, d: u64) -> u128 {
+    if d == 1 {
+        return n; // grains are nanoseconds
     }
-
-    /// Brings the bucket up to `now`, capped at a full bucket.
-    fn refill(&mut self, now: u64, limits: &Limits) {
-        // A clock that went backwards gives elapsed = 0: time stands still, nothing is minted.
-        let elapsed = now.saturating_sub(self.refilled_at);
-        self.refilled_at = self.refilled_at.max(now);
-        // u64 × u64 always fits in u128; the cap keeps the sum far inside i128.
-        let gained = u128::from(elapsed) * u128::from(limits.grains_per_ns);
-        let headroom = i128::from(limits.max_grains) - self.grains;
-        if headroom > 0 {
-            // Compare in u128 so a huge `gained` (2^63 ns idle × a big rate) cannot overflow.
-            let headroom = headroom as u128;
-            self.grains += gained.min(headroom) as i128;
-        }
-    }
-
-    fn is_full(&self, limits: &Limits) -> bool {
-        self.grains >= i128::from(limits.max_grains)
-    }
-
-    /// Takes `tokens` (already checked against capacity, non-zero) from a refilled bucket.
-    fn take(&mut self, tokens: u64, limits: &Limits, now: u64) -> Result<(), AcquireError> {
-        // tokens ≤ capacity, so this cannot overflow (capacity × grains_per_token fits).
-        let needed = i128::from(tokens * limits.grains_per_token);
-        if self.grains >= needed {
-            self.grains -= needed;
-            Ok(())
-        } else {
-            let deficit = needed - self.grains;
-            let retry_after = limits.wait_for(deficit, self.refilled_at, now);
-            Err(AcquireError::RateLimited { retry_after })
-        }
-    }
-}
-
-fn now_ns(clock: &dyn Clock) -> u64 {
-    // ~584 years of nanoseconds fit in a u64; saturate beyond.
-    u64::try_from(clock.now().as_nanos()).unwrap_or(u64::MAX)
-}
-
-impl TokenBucket {
-    /// Locks the state and refills it to the current clock reading.
-    fn refilled(&self) -> (parking_lot::MutexGuard<'_, State>, u64) {
-        // Read the clock before taking the lock: the critical section stays a few integer ops.
-        let now = now_ns(self.clock.as_ref());
-        let mut state = self.state.lock();
-        state.refill(now, &self.limits);
-        (state, now)
-    }
-}
-
-// The two helpers below take a 64-bit path whenever the numbers fit (a deficit of less than
-// 2^64 grains, a wait under 584 years), so almost always: a 64-bit division is one instruction,
-// while an `i128` division is a call into a software routine — about a quarter of the time of a
-// denied `try_acquire` before this shortcut.
-
-/// `n / d` rounded up, for `n > 0`.
-fn div_ceil(n: i128, d: u64) -> i128 {
     match u64::try_from(n) {
-        Ok(n) => i128::from(n.div_ceil(d)),
-        Err(_) => (n + i128::from(d) - 1) / i128::from(d),
+        Ok(n) => u128::from(n.div_ceil(d)),
+        Err(_) => n.div_ceil(u128::from(d)),
     }
 }
 
-fn nanos_to_duration(ns: i128) -> Duration {
-    const NANOS_PER_SEC: i128 = 1_000_000_000;
+/// A count of nanoseconds as a `Duration`, saturating at `Duration::MAX` (2^64 s).
+fn nanos_to_duration(ns: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
     if let Ok(ns) = u64::try_from(ns) {
         return Duration::from_nanos(ns);
     }
-    let secs = u64::try_from(ns / NANOS_PER_SEC).unwrap_or(u64::MAX);
-    Duration::new(secs, (ns % NANOS_PER_SEC) as u32)
+    match u64::try_from(ns / NANOS_PER_SEC) {
+        Ok(secs) => Duration::new(secs, (ns % NANOS_PER_SEC) as u32),
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// Greatest common divisor (Euclid), for `a, b > 0`.
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn now_ns(clock: &dyn Clock) -> u64 {
+    // ~584 years of nanoseconds fit in a u64; saturate beyond. (64-bit arithmetic: cheaper than
+    // going through the `u128` of `Duration::as_nanos`.)
+    let now = clock.now();
+    now.as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(u64::from(now.subsec_nanos())))
+        .unwrap_or(u64::MAX)
+}
+
+impl TokenBucket {
+    /// The clock reading (ns) and its grains-time.
+    fn now(&self) -> (u64, u128) {
+        let now = now_ns(self.clock.as_ref());
+        (now, self.limits.grains_time(now))
+    }
+
+    /// Replaces `full_at` by `next(full_at)` atomically, retrying when another thread changed it
+    /// in between; stops without writing when `next` returns an error (or `Ok` of the same value).
+    fn update<E>(&self, next: impl Fn(u128) -> Result<u128, E>) -> Result<u128, E> {
+        let mut current = self.full_at.load(Ordering::Relaxed);
+        loop {
+            let new = next(current)?;
+            if new == current {
+                return Ok(new);
+            }
+            match self.full_at.compare_exchange_weak(
+                current,
+                new,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(new),
+                Err(actual) => current = actual,
+            }
+        }
+    }
 }
 
 impl RateLimiter for TokenBucket {
@@ -202,40 +253,50 @@ impl RateLimiter for TokenBucket {
 
     fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let limits = Limits::new(config)?;
-        let state = State::full(&limits, now_ns(clock.as_ref()));
+        // A bucket that is full now: full_at = the grains-time of now.
+        let full_at = limits.grains_time(now_ns(clock.as_ref()));
         Ok(Self {
             clock,
             limits,
-            state: Mutex::new(state),
+            full_at: AtomicU128::new(full_at),
         })
     }
 
     fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
-        self.limits.check_capacity(tokens)?;
-        if tokens == 0 {
+        let grains = self.limits.grains_for(tokens)?;
+        if grains == 0 {
             return Ok(());
         }
-        let (mut state, now) = self.refilled();
-        state.take(tokens, &self.limits, now)
+        let (_, g) = self.now();
+        self.update(|full_at| self.limits.take(full_at, grains, g))
+            .map(drop)
+            .map_err(|retry_after| AcquireError::RateLimited { retry_after })
     }
 
     fn reserve(&self, tokens: u64) -> Result<Reservation<'_>, AcquireError> {
-        self.limits.check_capacity(tokens)?;
-        let grains = tokens * self.limits.grains_per_token;
-        let (mut state, now) = self.refilled();
-        // Take the grains now, into debt if need be: the debt is the queue.
-        state.grains -= i128::from(grains);
-        let ready_at = if tokens == 0 || state.grains >= 0 {
-            now
+        let grains = self.limits.grains_for(tokens)?;
+        let (now, g) = self.now();
+        let ready_at = if grains == 0 {
+            Duration::from_nanos(now)
         } else {
-            let wait = self.limits.wait_for(-state.grains, state.refilled_at, now);
-            now.saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX))
+            // Take the grains now, into debt if need be: the debt is the queue. Saturating is
+            // exact below 2^128 grains of debt, far beyond anything a clock can repay.
+            let Ok(full_at) = self.update(|full_at| {
+                Ok::<_, std::convert::Infallible>(full_at.max(g).saturating_add(u128::from(grains)))
+            });
+            // Ready when the level is back to zero: `full_at - max_grains` in grains-time.
+            let ready = full_at.saturating_sub(u128::from(self.limits.max_grains));
+            if ready <= g {
+                Duration::from_nanos(now)
+            } else {
+                nanos_to_duration(div_ceil(ready, self.limits.grains_per_ns))
+            }
         };
         Ok(Reservation {
             bucket: self,
             tokens,
             grains,
-            ready_at: Duration::from_nanos(ready_at),
+            ready_at,
         })
     }
 }
@@ -261,12 +322,19 @@ impl super::Reservation for Reservation<'_> {
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         let bucket = self.bucket;
-        let (mut state, now) = bucket.refilled();
-        if Duration::from_nanos(now) < self.ready_at {
-            // Cancelled while still waiting: repay the grains, never beyond a full bucket.
-            state.grains =
-                (state.grains + i128::from(self.grains)).min(i128::from(bucket.limits.max_grains));
+        let (now, g) = bucket.now();
+        if Duration::from_nanos(now) >= self.ready_at {
+            return; // the tokens were the holder's, and are spent
         }
+        // Cancelled while still waiting: repay the grains, never beyond a full bucket (`g`).
+        let grains = u128::from(self.grains);
+        let Ok(_) = bucket.update(|full_at| {
+            Ok::<_, std::convert::Infallible>(if full_at > g {
+                full_at.saturating_sub(grains).max(g)
+            } else {
+                full_at
+            })
+        });
     }
 }
 
@@ -280,8 +348,11 @@ impl Drop for Reservation<'_> {
 /// [`TokenBucket`]. (A concurrent-map crate would do too; a fixed set of `Mutex<HashMap>`s is the
 /// smallest thing that scales and keeps the hot path easy to reason about.)
 ///
-/// **Compact entries.** A tenant costs its key plus a `State` and a tier index; the clock and
-/// the per-tier arithmetic (`Limits`) are stored once.
+/// **Compact entries.** A tenant costs its key plus one `full_at` (the single number that
+/// describes a [`TokenBucket`]); the clock, the tiers and their arithmetic (`Limits`) are stored
+/// once, and a tenant's tier is looked up from its key. Under the shard's lock `full_at` needs no
+/// atomic: it is kept as two `u64` halves so that an entry stays 8-byte aligned (a `u128` would
+/// pad a `u32` key to 16 bytes).
 ///
 /// **Invisible eviction.** Once per refill horizon `F` (the longest time any tier takes to fill
 /// from empty) one caller sweeps every shard and drops the buckets that are *full* — exactly the
@@ -294,7 +365,7 @@ pub struct KeyedTokenBucket<K> {
     tiers: Vec<Limits>,
     tier_of: HashMap<K, u32>,
     hasher: RandomState,
-    shards: Box<[Mutex<HashMap<K, Tenant>>]>,
+    shards: Box<[Mutex<HashMap<K, FullAt>>]>,
     /// Refill horizon in ns: how often full buckets are swept out.
     sweep_every: u64,
     /// Clock reading (ns) at or after which the next sweep is due.
@@ -304,15 +375,37 @@ pub struct KeyedTokenBucket<K> {
 /// Number of independently locked shards: enough that a few dozen threads rarely collide.
 pub const SHARDS: usize = 64;
 
-struct Tenant {
-    state: State,
-    tier: u32,
+/// A tenant's `full_at` (see [`TokenBucket`]), as two halves with 8-byte alignment.
+#[derive(Clone, Copy)]
+struct FullAt {
+    high: u64,
+    low: u64,
+}
+
+impl From<u128> for FullAt {
+    fn from(full_at: u128) -> Self {
+        Self {
+            high: (full_at >> 64) as u64,
+            low: full_at as u64,
+        }
+    }
+}
+
+impl From<FullAt> for u128 {
+    fn from(full_at: FullAt) -> Self {
+        (u128::from(full_at.high) << 64) | u128::from(full_at.low)
+    }
 }
 
 impl<K: Hash + Eq> KeyedTokenBucket<K> {
-    fn shard(&self, tenant: &K) -> &Mutex<HashMap<K, Tenant>> {
+    fn shard(&self, tenant: &K) -> &Mutex<HashMap<K, FullAt>> {
         let index = self.hasher.hash_one(tenant) as usize % self.shards.len();
         &self.shards[index]
+    }
+
+    fn limits(&self, tenant: &K) -> &Limits {
+        let tier = self.tier_of.get(tenant).copied().unwrap_or(0);
+        &self.tiers[tier as usize]
     }
 
     /// Drops every full bucket, if a sweep is due and no other caller claimed it.
@@ -330,10 +423,9 @@ impl<K: Hash + Eq> KeyedTokenBucket<K> {
             return; // another caller is sweeping
         }
         for shard in self.shards.iter() {
-            shard.lock().retain(|_, t| {
-                let limits = &self.tiers[t.tier as usize];
-                t.state.refill(now, limits);
-                !t.state.is_full(limits)
+            shard.lock().retain(|tenant, full_at| {
+                // Keep the bucket unless it is full now.
+                u128::from(*full_at) > self.limits(tenant).grains_time(now)
             });
         }
     }
@@ -369,25 +461,31 @@ where
     }
 
     fn try_acquire(&self, tenant: &K, tokens: u64) -> Result<(), AcquireError> {
-        let tier = self.tier_of.get(tenant).copied().unwrap_or(0);
-        let limits = &self.tiers[tier as usize];
-        limits.check_capacity(tokens)?;
-        if tokens == 0 {
+        let limits = self.limits(tenant);
+        let grains = limits.grains_for(tokens)?;
+        if grains == 0 {
             return Ok(());
         }
         let now = now_ns(self.clock.as_ref());
         self.sweep_if_due(now);
+        let g = limits.grains_time(now);
+        let limited = |retry_after| AcquireError::RateLimited { retry_after };
         let mut shard = self.shard(tenant).lock();
-        let entry = match shard.get_mut(tenant) {
-            Some(entry) => entry,
-            // Clone the key only for a tenant's first request (or first after eviction).
-            None => shard.entry(tenant.clone()).or_insert(Tenant {
-                state: State::full(limits, now),
-                tier,
-            }),
-        };
-        entry.state.refill(now, limits);
-        entry.state.take(tokens, limits, now)
+        match shard.get_mut(tenant) {
+            Some(full_at) => {
+                *full_at = limits
+                    .take((*full_at).into(), grains, g)
+                    .map_err(limited)?
+                    .into()
+            }
+            // A tenant's first request (or first after eviction) finds a full bucket, `full_at =
+            // g`; only then is the key cloned.
+            None => {
+                let full_at = limits.take(g, grains, g).map_err(limited)?;
+                shard.insert(tenant.clone(), full_at.into());
+            }
+        }
+        Ok(())
     }
 
     fn len(&self) -> usize {
@@ -540,7 +638,7 @@ impl RedisTokenBucket {
 
     /// The answer for requests that never need the store: `tokens == 0` and `tokens > capacity`.
     fn answer_locally(&self, tokens: u64) -> Option<Result<Admission, SharedError>> {
-        if let Err(e) = self.limits.check_capacity(tokens) {
+        if let Err(e) = self.limits.grains_for(tokens) {
             return Some(Err(e.into()));
         }
         (tokens == 0).then_some(Ok(Admission::Counted))
@@ -559,6 +657,7 @@ impl RedisTokenBucket {
             .arg(key)
             .arg(limits.max_grains)
             .arg(limits.grains_per_ns)
+            // Only reached for 0 < tokens ≤ capacity (see `answer_locally`), so this fits.
             .arg(tokens * limits.grains_per_token)
             .arg(limits.fill_time());
         cmd
