@@ -209,20 +209,10 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-fn now_ns(clock: &dyn Clock) -> u64 {
-    // ~584 years of nanoseconds fit in a u64; saturate beyond. (64-bit arithmetic: cheaper than
-    // going through the `u128` of `Duration::as_nanos`.)
-    let now = clock.now();
-    now.as_secs()
-        .checked_mul(1_000_000_000)
-        .and_then(|ns| ns.checked_add(u64::from(now.subsec_nanos())))
-        .unwrap_or(u64::MAX)
-}
-
 impl TokenBucket {
     /// The clock reading (ns) and its grains-time.
     fn now(&self) -> (u64, u128) {
-        let now = now_ns(self.clock.as_ref());
+        let now = self.clock.now_nanos();
         (now, self.limits.grains_time(now))
     }
 
@@ -254,7 +244,7 @@ impl RateLimiter for TokenBucket {
     fn new(config: BucketConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let limits = Limits::new(config)?;
         // A bucket that is full now: full_at = the grains-time of now.
-        let full_at = limits.grains_time(now_ns(clock.as_ref()));
+        let full_at = limits.grains_time(clock.now_nanos());
         Ok(Self {
             clock,
             limits,
@@ -448,7 +438,7 @@ where
             .max()
             .unwrap_or(1)
             .max(1);
-        let now = now_ns(clock.as_ref());
+        let now = clock.now_nanos();
         Ok(Self {
             clock,
             tiers,
@@ -466,7 +456,7 @@ where
         if grains == 0 {
             return Ok(());
         }
-        let now = now_ns(self.clock.as_ref());
+        let now = self.clock.now_nanos();
         self.sweep_if_due(now);
         let g = limits.grains_time(now);
         let limited = |retry_after| AcquireError::RateLimited { retry_after };
