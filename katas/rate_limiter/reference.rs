@@ -216,22 +216,30 @@ impl TokenBucket {
         (now, self.limits.grains_time(now))
     }
 
-    /// Replaces `full_at` by `next(full_at)` atomically, retrying when another thread changed it
-    /// in between; stops without writing when `next` returns an error (or `Ok` of the same value).
-    fn update<E>(&self, next: impl Fn(u128) -> Result<u128, E>) -> Result<u128, E> {
-        let mut current = self.full_at.load(Ordering::Relaxed);
+    /// Replaces `full_at` by `next(full_at, g)` atomically, retrying when another thread changed
+    /// it in between; stops without writing when `next` returns an error (or `Ok` of the same
+    /// value). Returns the new `full_at` and the clock reading (ns) it was decided at.
+    ///
+    /// `g` is the grains-time of a clock reading taken *after* `full_at` was loaded, and taken
+    /// again on every retry. A reading from before the load could be older than a grant another
+    /// thread made meanwhile (say the caller was preempted in between): deciding on it would
+    /// refuse tokens that have accrued since. (The `Acquire` loads keep the clock read after
+    /// them.)
+    fn update<E>(&self, next: impl Fn(u128, u128) -> Result<u128, E>) -> Result<(u128, u64), E> {
+        let mut current = self.full_at.load(Ordering::Acquire);
         loop {
-            let new = next(current)?;
+            let (now, g) = self.now();
+            let new = next(current, g)?;
             if new == current {
-                return Ok(new);
+                return Ok((new, now));
             }
             match self.full_at.compare_exchange_weak(
                 current,
                 new,
                 Ordering::Relaxed,
-                Ordering::Relaxed,
+                Ordering::Acquire,
             ) {
-                Ok(_) => return Ok(new),
+                Ok(_) => return Ok((new, now)),
                 Err(actual) => current = actual,
             }
         }
@@ -257,26 +265,24 @@ impl RateLimiter for TokenBucket {
         if grains == 0 {
             return Ok(());
         }
-        let (_, g) = self.now();
-        self.update(|full_at| self.limits.take(full_at, grains, g))
+        self.update(|full_at, g| self.limits.take(full_at, grains, g))
             .map(drop)
             .map_err(|retry_after| AcquireError::RateLimited { retry_after })
     }
 
     fn reserve(&self, tokens: u64) -> Result<Reservation<'_>, AcquireError> {
         let grains = self.limits.grains_for(tokens)?;
-        let (now, g) = self.now();
         let ready_at = if grains == 0 {
-            Duration::from_nanos(now)
+            Duration::from_nanos(self.clock.now_nanos())
         } else {
             // Take the grains now, into debt if need be: the debt is the queue. Saturating is
             // exact below 2^128 grains of debt, far beyond anything a clock can repay.
-            let Ok(full_at) = self.update(|full_at| {
+            let Ok((full_at, now)) = self.update(|full_at, g| {
                 Ok::<_, std::convert::Infallible>(full_at.max(g).saturating_add(u128::from(grains)))
             });
             // Ready when the level is back to zero: `full_at - max_grains` in grains-time.
             let ready = full_at.saturating_sub(u128::from(self.limits.max_grains));
-            if ready <= g {
+            if ready <= self.limits.grains_time(now) {
                 Duration::from_nanos(now)
             } else {
                 nanos_to_duration(div_ceil(ready, self.limits.grains_per_ns))
@@ -312,13 +318,12 @@ impl super::Reservation for Reservation<'_> {
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         let bucket = self.bucket;
-        let (now, g) = bucket.now();
-        if Duration::from_nanos(now) >= self.ready_at {
+        if bucket.clock.now() >= self.ready_at {
             return; // the tokens were the holder's, and are spent
         }
         // Cancelled while still waiting: repay the grains, never beyond a full bucket (`g`).
         let grains = u128::from(self.grains);
-        let Ok(_) = bucket.update(|full_at| {
+        let Ok(_) = bucket.update(|full_at, g| {
             Ok::<_, std::convert::Infallible>(if full_at > g {
                 full_at.saturating_sub(grains).max(g)
             } else {
@@ -456,26 +461,26 @@ where
         if grains == 0 {
             return Ok(());
         }
-        let now = self.clock.now_nanos();
-        self.sweep_if_due(now);
-        let g = limits.grains_time(now);
         let limited = |retry_after| AcquireError::RateLimited { retry_after };
         let mut shard = self.shard(tenant).lock();
-        match shard.get_mut(tenant) {
-            Some(full_at) => {
-                *full_at = limits
-                    .take((*full_at).into(), grains, g)
-                    .map_err(limited)?
-                    .into()
-            }
+        // Read the clock under the lock: a reading from before waiting for it could be older
+        // than a grant made meanwhile, and would refuse tokens that have accrued since.
+        let now = self.clock.now_nanos();
+        let g = limits.grains_time(now);
+        let decision = match shard.get_mut(tenant) {
+            Some(full_at) => limits
+                .take((*full_at).into(), grains, g)
+                .map(|taken| *full_at = taken.into()),
             // A tenant's first request (or first after eviction) finds a full bucket, `full_at =
             // g`; only then is the key cloned.
-            None => {
-                let full_at = limits.take(g, grains, g).map_err(limited)?;
+            None => limits.take(g, grains, g).map(|full_at| {
                 shard.insert(tenant.clone(), full_at.into());
-            }
-        }
-        Ok(())
+            }),
+        };
+        // The sweep takes every shard's lock in turn: never while holding one.
+        drop(shard);
+        self.sweep_if_due(now);
+        decision.map_err(limited)
     }
 
     fn len(&self) -> usize {
