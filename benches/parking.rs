@@ -4,8 +4,10 @@
 //! - `parking/pair/<impl>/<spots>`: one gate, lots of 1,000 / 100,000 / 1,000,000 spots, each
 //!   half full (500 / 50,000 / 500,000 cars inside). Each pair lets the longest-parked car out
 //!   and another car in, which takes the spot just freed (the lowest free one). The reference is
-//!   O(1) per operation; what still grows with the lot is cache misses in the plate index (a
-//!   hash map of every plate inside, reached at a random place by every enter and every exit).
+//!   O(1) per operation; what still grows with the lot is cache misses: the plate index (a
+//!   hash map of every plate inside, reached at a random place by every enter and every exit)
+//!   and the leaving car's spot record. Plates are computed on the stack, so the bench's own
+//!   bookkeeping adds none.
 //! - `parking/pair/plate-index-floor/<spots>`: only that index — a `HashMap` from packed plate
 //!   to spot, with the reference's hasher, behind a mutex taken once per operation as a gate
 //!   takes the lot's — doing the same remove + insert per pair at the same occupancy. No lot
@@ -13,6 +15,11 @@
 //!   random memory traffic per pair, so this is the floor under the reference's growth with
 //!   the lot. (Without the lock, a tight loop overlaps one pair's cache misses with the next
 //!   pair's and hides most of them; the lock's atomic operations order them, as in any lot.)
+//! - `parking/in-and-out/<impl>/<spots>`: the same half-full lots, but each pair is one car
+//!   driving in and straight out again, so the lot ends every pair as it began and a pair reaches
+//!   the same few cache lines every time. What is left is the work an operation does, without
+//!   the memory hierarchy: O(1) means flat across sizes, and the naive lot, which scans past
+//!   every parked car, grows with the lot.
 //! - `parking/gates/<impl>/<threads>`: 1, 2 and 4 gate threads released by a barrier, each doing
 //!   its share of the pairs on one lot of 100,000 spots; time is per pair, so lower is better.
 //!
@@ -164,39 +171,77 @@ impl ParkingLot for ScanLot {
     }
 }
 
-/// One gate's cars: the tickets inside, oldest first, the plate each was issued to, and the
-/// one car waiting outside.
+/// A plate built on the stack: `G<gate>-<car>`, the car number zero-padded to 7 digits.
+///
+/// Plates are computed, not stored, so the bench itself reaches no memory at a random place;
+/// and every plate has the same 10 characters, so a larger lot's longer car numbers do not
+/// make its plates slower to check and hash. What grows with the lot is the lot's own cost.
+struct Plate([u8; 10]);
+
+impl Plate {
+    fn new(gate: usize, car: usize) -> Self {
+        assert!(
+            gate < 10 && car < 10_000_000,
+            "plates have room for 7 digits"
+        );
+        let mut plate = *b"G0-0000000";
+        plate[1] += gate as u8;
+        let mut n = car;
+        for digit in plate[3..].iter_mut().rev() {
+            *digit += (n % 10) as u8;
+            n /= 10;
+        }
+        Plate(plate)
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("plates are ASCII")
+    }
+}
+
+/// One gate's cars: the tickets inside, oldest first, with each car's number, and the one car
+/// waiting outside.
 struct Gate {
+    gate: usize,
     inside: VecDeque<(TicketId, usize)>,
-    plates: Vec<String>,
     outside: usize,
 }
 
 impl Gate {
-    /// Parks `cars` cars with plates `<prefix><i>`, and keeps one more outside.
-    fn fill(lot: &impl ParkingLot, prefix: &str, cars: usize) -> Self {
-        let plates: Vec<String> = (0..=cars).map(|i| format!("{prefix}{i}")).collect();
-        let inside = plates[..cars]
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (lot.enter(p, VehicleKind::Car).expect("room").id, i))
+    /// Parks cars `0..cars` through gate `gate`, and keeps car `cars` outside.
+    fn fill(lot: &impl ParkingLot, gate: usize, cars: usize) -> Self {
+        let inside = (0..cars)
+            .map(|car| {
+                let plate = Plate::new(gate, car);
+                let ticket = lot.enter(plate.as_str(), VehicleKind::Car);
+                (ticket.expect("room").id, car)
+            })
             .collect();
         Self {
+            gate,
             inside,
-            plates,
             outside: cars,
         }
     }
 
     /// The longest-parked car leaves, and the car waiting outside takes its spot.
     fn pair(&mut self, lot: &impl ParkingLot) {
-        let (ticket, plate) = self.inside.pop_front().expect("a car inside");
+        let (ticket, car) = self.inside.pop_front().expect("a car inside");
         black_box(lot.exit(ticket).expect("a parked car exits"));
-        let arriving = std::mem::replace(&mut self.outside, plate);
+        let arriving = std::mem::replace(&mut self.outside, car);
         let t = lot
-            .enter(&self.plates[arriving], VehicleKind::Car)
+            .enter(Plate::new(self.gate, arriving).as_str(), VehicleKind::Car)
             .expect("the spot just freed");
         self.inside.push_back((t.id, arriving));
+    }
+
+    /// The car waiting outside drives in and straight out again: the lot's state is the same
+    /// before and after, so every pair reaches the same few cache lines.
+    fn in_and_out(&self, lot: &impl ParkingLot) {
+        let plate = Plate::new(self.gate, self.outside);
+        let ticket = lot.enter(plate.as_str(), VehicleKind::Car);
+        let ticket = ticket.expect("room in a half-full lot");
+        black_box(lot.exit(ticket.id).expect("a parked car exits"));
     }
 }
 
@@ -204,9 +249,7 @@ impl Gate {
 fn half_full<L: ParkingLot>(spots: usize, gates: usize) -> (L, Vec<Gate>) {
     let lot = L::new(config(spots), Arc::new(ManualClock::new())).expect("valid layout");
     let share = spots / 2 / gates;
-    let gates = (0..gates)
-        .map(|g| Gate::fill(&lot, &format!("G{g}-"), share))
-        .collect();
+    let gates = (0..gates).map(|g| Gate::fill(&lot, g, share)).collect();
     (lot, gates)
 }
 
@@ -216,6 +259,17 @@ fn pairs<L: ParkingLot>(c: &mut Criterion, name: &str, sizes: &[usize]) {
         let (lot, mut gates) = half_full::<L>(spots, 1);
         group.bench_with_input(BenchmarkId::new(name, spots), &spots, |b, _| {
             b.iter(|| gates[0].pair(&lot));
+        });
+    }
+    group.finish();
+}
+
+fn in_and_out<L: ParkingLot>(c: &mut Criterion, name: &str, sizes: &[usize]) {
+    let mut group = c.benchmark_group("parking/in-and-out");
+    for &spots in sizes {
+        let (lot, gates) = half_full::<L>(spots, 1);
+        group.bench_with_input(BenchmarkId::new(name, spots), &spots, |b, _| {
+            b.iter(|| gates[0].in_and_out(&lot));
         });
     }
     group.finish();
@@ -234,11 +288,11 @@ fn plate_index_floor(c: &mut Criterion, sizes: &[usize]) {
     let mut group = c.benchmark_group("parking/pair");
     for &spots in sizes {
         let cars = spots / 2;
-        let plates: Vec<u64> = (0..=cars).map(|i| packed(&format!("G0-{i}"))).collect();
+        let plate = |car: usize| packed(Plate::new(0, car).as_str());
         let mut map: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
         let mut inside: VecDeque<usize> = (0..cars).collect();
-        for (i, &plate) in plates[..cars].iter().enumerate() {
-            map.insert(plate, i);
+        for i in 0..cars {
+            map.insert(plate(i), i);
         }
         let index = Mutex::new(map);
         let mut outside = cars;
@@ -248,11 +302,11 @@ fn plate_index_floor(c: &mut Criterion, sizes: &[usize]) {
             |b, _| {
                 b.iter(|| {
                     let leaving = inside.pop_front().expect("a car inside");
-                    let spot = index.lock().remove(&plates[leaving]).expect("inside");
+                    let spot = index.lock().remove(&plate(leaving)).expect("inside");
                     let arriving = std::mem::replace(&mut outside, leaving);
                     let fresh = index
                         .lock()
-                        .insert(plates[arriving], black_box(spot))
+                        .insert(plate(arriving), black_box(spot))
                         .is_none();
                     assert!(fresh, "the arriving car was outside");
                     inside.push_back(arriving);
@@ -307,6 +361,10 @@ fn bench(c: &mut Criterion) {
     pairs::<ScanLot>(c, "naive-scan", NAIVE_SIZES);
     #[cfg(feature = "exercise")]
     pairs::<lld_katas::parking::exercise::Lot>(c, "exercise", SIZES);
+    in_and_out::<reference::Lot>(c, "reference", SIZES);
+    in_and_out::<ScanLot>(c, "naive-scan", NAIVE_SIZES);
+    #[cfg(feature = "exercise")]
+    in_and_out::<lld_katas::parking::exercise::Lot>(c, "exercise", SIZES);
     gates::<reference::Lot>(c, "reference");
     gates::<ScanLot>(c, "naive-scan");
     #[cfg(feature = "exercise")]
