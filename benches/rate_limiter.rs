@@ -26,6 +26,11 @@
 //! clock costs both peers the same. A refusal yields the wait in both: the reference's
 //! `retry_after`, and for governor `NotUntil::wait_time_from(now)`.
 //!
+//! The third peer, `governor-dyn-clock`, is governor again, reading a [`ManualClock`] through
+//! an `Arc<dyn Clock>` — the clock interface the kata's contract gives every solution — instead
+//! of its inlined fake clock: the difference between the two governors is what that interface
+//! costs, apart from any algorithm.
+//!
 //! # Stage 4: many tenants
 //!
 //! - `keyed-disjoint`: every thread asks for tokens of tenants of its own ([`TENANTS_PER_THREAD`]
@@ -154,6 +159,54 @@ impl Peer for Governor {
     fn acquire(&self) -> Result<(), Duration> {
         // `check` refuses with "not until <instant>"; turning that into a wait, as
         // `try_acquire`'s `retry_after` is, costs one more clock load.
+        self.limiter
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
+/// governor's clock interface over the crate's: a clock the limiter reaches through an
+/// `Arc<dyn Clock>`, as the kata's contract hands one to every solution.
+#[derive(Clone)]
+struct DynClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for DynClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(self.0.now_nanos())
+    }
+}
+
+/// The same governor limiter, reading a [`ManualClock`] through [`DynClock`]: what the
+/// contract's clock interface alone costs governor's algorithm.
+struct GovernorDynClock {
+    limiter: governor::RateLimiter<NotKeyed, InMemoryState, DynClock, NoOpMiddleware<Nanos>>,
+    manual: ManualClock,
+    clock: DynClock,
+}
+
+impl Peer for GovernorDynClock {
+    fn new() -> Self {
+        let burst = NonZeroU32::new(BURST).expect("the burst is not zero");
+        let quota = Quota::with_period(TICK)
+            .expect("the period is not zero")
+            .allow_burst(burst);
+        let manual = ManualClock::new();
+        let clock = DynClock(Arc::new(manual.clone()));
+        let limiter = governor::RateLimiter::direct_with_clock(quota, clock.clone());
+        Self {
+            limiter,
+            manual,
+            clock,
+        }
+    }
+
+    fn tick(&self) {
+        self.manual.advance(TICK);
+    }
+
+    fn acquire(&self) -> Result<(), Duration> {
         self.limiter
             .check()
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -290,6 +343,7 @@ fn bench_case(c: &mut Criterion, case: Case) {
     for layout in LAYOUTS {
         bench_peer::<Kata<reference::TokenBucket>>(&mut group, "reference", case, layout);
         bench_peer::<Governor>(&mut group, "governor", case, layout);
+        bench_peer::<GovernorDynClock>(&mut group, "governor-dyn-clock", case, layout);
         #[cfg(feature = "exercise")]
         bench_peer::<Kata<lld_katas::rate_limiter::exercise::TokenBucket>>(
             &mut group, "exercise", case, layout,
