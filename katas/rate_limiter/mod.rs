@@ -388,7 +388,7 @@ pub const STAGES: &[&str] = &[
 pub const MANUAL: &[ManualCriterion] = &[
     ManualCriterion {
         name: "Concurrency argument",
-        look_for: "The candidate can say why no two threads can both spend the last token (lock scope, or CAS on one word), and why the lock is never held while waiting.",
+        look_for: "The candidate can say why no two threads can both spend the last token (lock scope, or CAS on one word), why the lock is never held while waiting, and why a decision never compares the state with a clock reading older than it (clock read under the lock, or after the load).",
         weight: 3,
     },
     ManualCriterion {

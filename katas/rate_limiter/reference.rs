@@ -35,6 +35,13 @@
 //! (always, in practice). A mutex-based bucket costs a grant three atomic read-modify-writes
 //! (lock, unlock, and the state under it) and makes every denial take the lock.
 //!
+//! **The clock is read after the state.** A decision compares `full_at` with a clock reading,
+//! and the reading must not be older than the `full_at` it meets: read first, then preempted
+//! while another thread grants, a caller would measure the new `full_at` from a moment long
+//! past and refuse tokens that accrued meanwhile. So the reading is taken after each load of
+//! `full_at` (and again on every retry); a lock-based bucket gets the same by reading the clock
+//! under its lock.
+//!
 //! **Why 128 bits.** `r · t` for a 64-bit rate and a 64-bit clock needs up to 128 bits, so
 //! `full_at` is a `u128` in an [`AtomicU128`] from `portable-atomic` (the standard library's is
 //! not stable yet). On x86-64 and AArch64 it is lock-free (`cmpxchg16b`, `casp`, with plain
