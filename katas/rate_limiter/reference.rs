@@ -71,6 +71,7 @@ use super::{
     RateLimiter, SharedConfigError, SharedError, SharedRateLimiter, StoreConfig,
 };
 use crate::clock::Clock;
+use hashbrown::HashTable;
 use parking_lot::Mutex;
 use portable_atomic::AtomicU128;
 use std::collections::HashMap;
@@ -346,9 +347,13 @@ impl Drop for Reservation<'_> {
 ///
 /// **Sharding, not one global lock.** Tenants are spread over [`SHARDS`] independently locked
 /// hash maps by the hash of their key, so callers for different tenants rarely touch the same
-/// lock; each critical section is one map lookup plus the same few integer operations as
-/// [`TokenBucket`]. (A concurrent-map crate would do too; a fixed set of `Mutex<HashMap>`s is the
+/// lock; each critical section is one table lookup plus the same few integer operations as
+/// [`TokenBucket`]. (A concurrent-map crate would do too; a fixed set of locked tables is the
 /// smallest thing that scales and keeps the hot path easy to reason about.)
+///
+/// **One hash per request.** The key is hashed once (SipHash: tenant keys may be chosen by
+/// whoever sends the requests) and that hash both picks the shard and finds the key in the
+/// shard's `hashbrown::HashTable`; a `HashMap` per shard would hash the key a second time.
 ///
 /// **Compact entries.** A tenant costs its key plus one `full_at` (the single number that
 /// describes a [`TokenBucket`]); the clock, the tiers and their arithmetic (`Limits`) are stored
@@ -367,12 +372,15 @@ pub struct KeyedTokenBucket<K> {
     tiers: Vec<Limits>,
     tier_of: HashMap<K, u32>,
     hasher: RandomState,
-    shards: Box<[Mutex<HashMap<K, FullAt>>]>,
+    shards: Box<[Mutex<Shard<K>>]>,
     /// Refill horizon in ns: how often full buckets are swept out.
     sweep_every: u64,
     /// Clock reading (ns) at or after which the next sweep is due.
     next_sweep: AtomicU64,
 }
+
+/// One shard's tenants: each key with its bucket's `full_at`.
+type Shard<K> = HashTable<(K, FullAt)>;
 
 /// Number of independently locked shards: enough that a few dozen threads rarely collide.
 pub const SHARDS: usize = 64;
@@ -400,9 +408,11 @@ impl From<FullAt> for u128 {
 }
 
 impl<K: Hash + Eq> KeyedTokenBucket<K> {
-    fn shard(&self, tenant: &K) -> &Mutex<HashMap<K, FullAt>> {
-        let index = self.hasher.hash_one(tenant) as usize % self.shards.len();
-        &self.shards[index]
+    /// The shard of a key with hash `hash`. It is chosen by bits 32–37: the table inside uses
+    /// the lowest bits for the bucket and the top seven for its tag, so those stay spread out
+    /// among the keys of one shard.
+    fn shard(&self, hash: u64) -> &Mutex<Shard<K>> {
+        &self.shards[(hash >> 32) as usize % SHARDS]
     }
 
     fn limits(&self, tenant: &K) -> &Limits {
@@ -425,7 +435,7 @@ impl<K: Hash + Eq> KeyedTokenBucket<K> {
             return; // another caller is sweeping
         }
         for shard in self.shards.iter() {
-            shard.lock().retain(|tenant, full_at| {
+            shard.lock().retain(|(tenant, full_at)| {
                 // Keep the bucket unless it is full now.
                 u128::from(*full_at) > self.limits(tenant).grains_time(now)
             });
@@ -456,7 +466,7 @@ where
             tiers,
             tier_of,
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
             sweep_every,
             next_sweep: AtomicU64::new(now.saturating_add(sweep_every)),
         })
@@ -469,19 +479,21 @@ where
             return Ok(());
         }
         let limited = |retry_after| AcquireError::RateLimited { retry_after };
-        let mut shard = self.shard(tenant).lock();
+        let hash = self.hasher.hash_one(tenant);
+        let mut shard = self.shard(hash).lock();
         // Read the clock under the lock: a reading from before waiting for it could be older
         // than a grant made meanwhile, and would refuse tokens that have accrued since.
         let now = self.clock.now_nanos();
         let g = limits.grains_time(now);
-        let decision = match shard.get_mut(tenant) {
-            Some(full_at) => limits
+        let decision = match shard.find_mut(hash, |(key, _)| key == tenant) {
+            Some((_, full_at)) => limits
                 .take((*full_at).into(), grains, g)
                 .map(|taken| *full_at = taken.into()),
             // A tenant's first request (or first after eviction) finds a full bucket, `full_at =
             // g`; only then is the key cloned.
             None => limits.take(g, grains, g).map(|full_at| {
-                shard.insert(tenant.clone(), full_at.into());
+                let entry = (tenant.clone(), full_at.into());
+                shard.insert_unique(hash, entry, |(key, _)| self.hasher.hash_one(key));
             }),
         };
         // The sweep takes every shard's lock in turn: never while holding one.
