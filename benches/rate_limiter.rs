@@ -60,7 +60,7 @@
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use governor::Quota;
-use governor::clock::{Clock as _, FakeRelativeClock};
+use governor::clock::FakeRelativeClock;
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -134,79 +134,79 @@ impl<L: RateLimiter> Peer for Kata<L> {
     }
 }
 
-/// The peer crate: a direct (unkeyed) `governor` limiter.
-struct Governor {
-    limiter:
-        governor::RateLimiter<NotKeyed, InMemoryState, FakeRelativeClock, NoOpMiddleware<Nanos>>,
-    clock: FakeRelativeClock,
+/// A clock governor can run on, which the bench can move on by one [`TICK`].
+trait GovernorClock: governor::clock::Clock<Instant = Nanos> + Clone {
+    /// A clock at its origin.
+    fn fresh() -> Self;
+    fn tick(&self);
 }
 
-impl Peer for Governor {
-    fn new() -> Self {
-        let burst = NonZeroU32::new(BURST).expect("the burst is not zero");
-        let quota = Quota::with_period(TICK)
-            .expect("the period is not zero")
-            .allow_burst(burst);
-        let clock = FakeRelativeClock::default();
-        let limiter = governor::RateLimiter::direct_with_clock(quota, clock.clone());
-        Self { limiter, clock }
+impl GovernorClock for FakeRelativeClock {
+    fn fresh() -> Self {
+        FakeRelativeClock::default()
     }
 
     fn tick(&self) {
-        self.clock.advance(TICK);
-    }
-
-    fn acquire(&self) -> Result<(), Duration> {
-        // `check` refuses with "not until <instant>"; turning that into a wait, as
-        // `try_acquire`'s `retry_after` is, costs one more clock load.
-        self.limiter
-            .check()
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.advance(TICK);
     }
 }
 
-/// governor's clock interface over the crate's: a clock the limiter reaches through an
-/// `Arc<dyn Clock>`, as the kata's contract hands one to every solution.
+/// governor's clock interface over the crate's: a [`ManualClock`] the limiter reads through an
+/// `Arc<dyn Clock>`, as the kata's contract hands a clock to every solution.
 #[derive(Clone)]
-struct DynClock(Arc<dyn Clock>);
+struct DynClock {
+    reading: Arc<dyn Clock>,
+    manual: ManualClock,
+}
 
 impl governor::clock::Clock for DynClock {
     type Instant = Nanos;
 
     fn now(&self) -> Nanos {
-        Nanos::from(self.0.now_nanos())
+        Nanos::from(self.reading.now_nanos())
     }
 }
 
-/// The same governor limiter, reading a [`ManualClock`] through [`DynClock`]: what the
-/// contract's clock interface alone costs governor's algorithm.
-struct GovernorDynClock {
-    limiter: governor::RateLimiter<NotKeyed, InMemoryState, DynClock, NoOpMiddleware<Nanos>>,
-    manual: ManualClock,
-    clock: DynClock,
-}
-
-impl Peer for GovernorDynClock {
-    fn new() -> Self {
-        let burst = NonZeroU32::new(BURST).expect("the burst is not zero");
-        let quota = Quota::with_period(TICK)
-            .expect("the period is not zero")
-            .allow_burst(burst);
+impl GovernorClock for DynClock {
+    fn fresh() -> Self {
         let manual = ManualClock::new();
-        let clock = DynClock(Arc::new(manual.clone()));
-        let limiter = governor::RateLimiter::direct_with_clock(quota, clock.clone());
         Self {
-            limiter,
+            reading: Arc::new(manual.clone()),
             manual,
-            clock,
         }
     }
 
     fn tick(&self) {
         self.manual.advance(TICK);
     }
+}
+
+/// The peer crate: a direct (unkeyed) `governor` limiter, on its own inlined fake clock
+/// (`Governor<FakeRelativeClock>`, "governor") or on the contract's clock interface
+/// (`Governor<DynClock>`, "governor-dyn-clock": what that interface alone costs its algorithm).
+struct Governor<C: GovernorClock> {
+    limiter: governor::RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<Nanos>>,
+    clock: C,
+}
+
+impl<C: GovernorClock + Sync> Peer for Governor<C> {
+    fn new() -> Self {
+        let burst = NonZeroU32::new(BURST).expect("the burst is not zero");
+        let quota = Quota::with_period(TICK)
+            .expect("the period is not zero")
+            .allow_burst(burst);
+        let clock = C::fresh();
+        let limiter = governor::RateLimiter::direct_with_clock(quota, clock.clone());
+        Self { limiter, clock }
+    }
+
+    fn tick(&self) {
+        self.clock.tick();
+    }
 
     fn acquire(&self) -> Result<(), Duration> {
+        // `check` refuses with "not until <instant>"; turning that into a wait, as
+        // `try_acquire`'s `retry_after` is, costs one more clock load.
         self.limiter
             .check()
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -342,8 +342,8 @@ fn bench_case(c: &mut Criterion, case: Case) {
         .throughput(Throughput::Elements(1));
     for layout in LAYOUTS {
         bench_peer::<Kata<reference::TokenBucket>>(&mut group, "reference", case, layout);
-        bench_peer::<Governor>(&mut group, "governor", case, layout);
-        bench_peer::<GovernorDynClock>(&mut group, "governor-dyn-clock", case, layout);
+        bench_peer::<Governor<FakeRelativeClock>>(&mut group, "governor", case, layout);
+        bench_peer::<Governor<DynClock>>(&mut group, "governor-dyn-clock", case, layout);
         #[cfg(feature = "exercise")]
         bench_peer::<Kata<lld_katas::rate_limiter::exercise::TokenBucket>>(
             &mut group, "exercise", case, layout,
