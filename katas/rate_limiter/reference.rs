@@ -27,8 +27,8 @@
 //! Taking `n` tokens (`n · p` grains) is allowed when the level covers them, and moves `full_at`
 //! to `max(full_at, g) + n · p`.
 //!
-//! **Lock-free, and a denial only reads.** Because the state is one number, a grant is one load
-//! and one compare-and-swap (retried if another thread moved `full_at` meanwhile), and a denial is
+//! **Lock-free, and a denial only reads.** Because the state is one number (in one 64-bit atomic,
+//! for every real quota: see below), a grant is one load and one compare-and-swap (retried if another thread moved `full_at` meanwhile), and a denial is
 //! one load and a comparison: it changes nothing, so it writes nothing. The exact wait is a
 //! count of grains turned into nanoseconds: free when a grain is a nanosecond (see above), else
 //! one division, only on a denial, and on 64-bit integers whenever the wait is under 2^64 grains
@@ -42,14 +42,17 @@
 //! `full_at` (and again on every retry); a lock-based bucket gets the same by reading the clock
 //! under its lock.
 //!
-//! **Why 128 bits.** `r · t` for a 64-bit rate and a 64-bit clock needs up to 128 bits, so
-//! `full_at` is a `u128` in an [`AtomicU128`] from `portable-atomic` (the standard library's is
-//! not stable yet). On x86-64 and AArch64 it is lock-free (`cmpxchg16b`, `casp`, with plain
-//! 16-byte loads); it only falls back to a lock on targets without 16-byte atomics. Storing the
-//! level and the time of the last refill instead would also need two words *and* the debt of
-//! stage 3 can exceed 64 bits (a bucket of `u64::MAX` grains with one full reservation waiting).
-//! Rounding the token interval to whole nanoseconds would fit 64 bits, but drifts: at 3 tokens
-//! per 10 ns it would grant 3.33… instead of 3 per 10 ns.
+//! **64 bits, and 128 when needed.** `r · t` for a 64-bit rate and a 64-bit clock needs up to
+//! 128 bits, and so can stage 3's debt (a bucket of `u64::MAX` grains with one full reservation
+//! waiting). But for every real quota and clock `full_at` stays far below 2^64 — at a grain per
+//! ns that is 584 years after the clock's origin — and a 64-bit atomic is what the hardware does
+//! fastest: a plain load, one `lock cmpxchg`. So `full_at` lives in an `AtomicU64` while it fits,
+//! and the first update that would not fit moves it, once and for all, behind a mutex holding a
+//! `u128` (see `AtomicFullAt`): exact for every config, and paying for the width only where it is
+//! used. (A 128-bit atomic would do too, but is not in the standard library, and through a crate
+//! costs every call a run-time CPU dispatch.) Storing the level and the time of the last refill
+//! instead would need two words; rounding the token interval to whole nanoseconds would fit 64
+//! bits, but drifts: at 3 tokens per 10 ns it would grant 3.33… instead of 3 per 10 ns.
 //!
 //! **A queue as debt.** A reservation takes its grains immediately, even when that pushes
 //! `full_at` more than a full bucket ahead of now: the excess is the debt owed to the queue. FIFO
@@ -62,9 +65,15 @@
 //! leaves `full_at` past the grains-time of its own reading, so no reading — earlier or later —
 //! can see tokens that a grant already took: nothing is minted and nothing overflows.
 //!
+//! **Inlinable.** `try_acquire` and the helpers on its path are `#[inline]`: the whole decision
+//! is a few dozen instructions around one atomic, and a caller in another crate (a server's
+//! request handler) should be able to inline it rather than pay a call for each.
+//!
 //! **Memory ordering.** Every decision reads and writes only `full_at`, and atomic operations on
-//! one location are totally ordered whatever the ordering argument, so `Relaxed` is enough: no
-//! other memory is published through the bucket.
+//! one location are totally ordered whatever the ordering argument; no other memory is published
+//! through the bucket. The one ordering that matters is the clock's: a write is `Release` and a
+//! load `Acquire`, so a thread that sees another's grant also sees (at least) the clock reading
+//! that grant was decided on, and its own reading, taken after, cannot be older.
 
 use super::{
     AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
@@ -73,7 +82,6 @@ use super::{
 use crate::clock::Clock;
 use hashbrown::HashTable;
 use parking_lot::Mutex;
-use portable_atomic::AtomicU128;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
@@ -85,7 +93,7 @@ pub struct TokenBucket {
     clock: Arc<dyn Clock>,
     limits: Limits,
     /// Grains-time at which the bucket is full again (see the module docs).
-    full_at: AtomicU128,
+    full_at: AtomicFullAt,
 }
 
 /// A validated config in grains: the arithmetic every bucket of one tier shares.
@@ -137,6 +145,7 @@ impl Limits {
     }
 
     /// The grains `tokens` cost, after checking that a bucket can ever hold them.
+    #[inline]
     fn grains_for(&self, tokens: u64) -> Result<u64, AcquireError> {
         if tokens > self.capacity {
             return Err(AcquireError::ExceedsCapacity {
@@ -149,12 +158,14 @@ impl Limits {
     }
 
     /// Grains-time of clock reading `now` (ns): `u64 × u64` always fits in a `u128`.
+    #[inline]
     fn grains_time(&self, now: u64) -> u128 {
         u128::from(now) * u128::from(self.grains_per_ns)
     }
 
     /// Takes `grains` (`0 < grains ≤ max_grains`) at grains-time `g` from a bucket that is full
     /// at `full_at`: the new `full_at`, or the exact wait until the take would succeed.
+    #[inline]
     fn take(&self, full_at: u128, grains: u64, g: u128) -> Result<u128, Duration> {
         // Grains missing from a full bucket (0 when full; above max_grains while in debt).
         let missing = full_at.saturating_sub(g);
@@ -172,6 +183,7 @@ impl Limits {
 
     /// Time to accrue `grains` grains (more than 0), rounded *up*: a token that is 2/3 accrued is
     /// not a token yet.
+    #[inline]
     fn wait(&self, grains: u128) -> Duration {
         nanos_to_duration(div_ceil(grains, self.grains_per_ns))
     }
@@ -187,6 +199,7 @@ impl Limits {
 // 128-bit division is a call into a software routine several times slower.
 
 /// `n / d` rounded up.
+#[inline]
 fn div_ceil(n: u128, d: u64) -> u128 {
     if d == 1 {
         return n; // grains are nanoseconds
@@ -198,6 +211,7 @@ fn div_ceil(n: u128, d: u64) -> u128 {
 }
 
 /// A count of nanoseconds as a `Duration`, saturating at `Duration::MAX` (2^64 s).
+#[inline]
 fn nanos_to_duration(ns: u128) -> Duration {
     const NANOS_PER_SEC: u128 = 1_000_000_000;
     if let Ok(ns) = u64::try_from(ns) {
@@ -219,6 +233,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 impl TokenBucket {
     /// The clock reading (ns) and its grains-time.
+    #[inline]
     fn now(&self) -> (u64, u128) {
         let now = self.clock.now_nanos();
         (now, self.limits.grains_time(now))
@@ -228,28 +243,173 @@ impl TokenBucket {
     /// it in between; stops without writing when `next` returns an error (or `Ok` of the same
     /// value). Returns the new `full_at` and the clock reading (ns) it was decided at.
     ///
-    /// `g` is the grains-time of a clock reading taken *after* `full_at` was loaded, and taken
-    /// again on every retry. A reading from before the load could be older than a grant another
-    /// thread made meanwhile (say the caller was preempted in between): deciding on it would
-    /// refuse tokens that have accrued since. (The `Acquire` loads keep the clock read after
-    /// them.)
-    fn update<E>(&self, next: impl Fn(u128, u128) -> Result<u128, E>) -> Result<(u128, u64), E> {
-        let mut current = self.full_at.load(Ordering::Acquire);
+    /// `g` is the grains-time of a clock reading taken *after* `full_at` was loaded. A reading
+    /// from before the load could be older than a grant another thread made meanwhile (say the
+    /// caller was preempted in between): deciding on it would refuse tokens that have accrued
+    /// since. (The `Acquire` loads keep the clock read after them, and the `Release` of every
+    /// write makes the writer's own reading visible to them.)
+    #[inline]
+    fn update<E>(
+        &self,
+        retry: Retry,
+        next: impl Fn(u128, u128) -> Result<u128, E>,
+    ) -> Result<(u128, u64), E> {
+        let current = self.full_at.narrow.load(Ordering::Acquire);
+        if current == WIDE {
+            return self.update_wide(next);
+        }
+        let (now, g) = self.now();
+        let new = next(u128::from(current), g)?;
+        match self.replace(current, new) {
+            Ok(()) => Ok((new, now)),
+            Err(actual) => self.update_contended(actual, retry, (now, g), next),
+        }
+    }
+
+    /// [`update`](Self::update) after another thread changed `full_at` first: the same step
+    /// again on `current`, until it lands. `reading` is the one the failed attempt decided on;
+    /// `retry` says whether it may decide again (see [`Retry`]).
+    #[cold]
+    fn update_contended<E>(
+        &self,
+        mut current: u64,
+        retry: Retry,
+        reading: (u64, u128),
+        next: impl Fn(u128, u128) -> Result<u128, E>,
+    ) -> Result<(u128, u64), E> {
+        // A reading taken before `current` was loaded, while it may still decide.
+        let mut kept = match retry {
+            Retry::KeepReading => Some(reading),
+            Retry::ReadAgain => None,
+        };
         loop {
-            let (now, g) = self.now();
-            let new = next(current, g)?;
-            if new == current {
-                return Ok((new, now));
+            if current == WIDE {
+                return self.update_wide(next);
             }
-            match self.full_at.compare_exchange_weak(
-                current,
-                new,
-                Ordering::Relaxed,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Ok((new, now)),
-                Err(actual) => current = actual,
+            let ((now, g), fresh) = match kept.take() {
+                Some(reading) => (reading, false),
+                None => (self.now(), true),
+            };
+            let new = match next(u128::from(current), g) {
+                Ok(new) => new,
+                // A refusal needs a reading taken after the load: decide again on one.
+                Err(_) if !fresh => continue,
+                Err(refused) => return Err(refused),
+            };
+            match self.replace(current, new) {
+                Ok(()) => return Ok((new, now)),
+                Err(actual) => {
+                    current = actual;
+                    if let Retry::KeepReading = retry {
+                        kept = Some((now, g));
+                    }
+                }
             }
+        }
+    }
+
+    /// Replaces `full_at` by `new` if it still is `current` (narrow); otherwise fails with the
+    /// value found. Writes nothing when `new` is `current`.
+    #[inline]
+    fn replace(&self, current: u64, new: u128) -> Result<(), u64> {
+        match u64::try_from(new) {
+            Ok(new) if new == current => Ok(()),
+            Ok(new) if new != WIDE => self
+                .full_at
+                .narrow
+                .compare_exchange_weak(current, new, Ordering::Release, Ordering::Acquire)
+                .map(drop),
+            // Outgrown 64 bits (a clock near the end of `u64` ns times a rate, or a queue more
+            // than 2^64 grains deep): move the value behind the mutex, once and for all.
+            _ => self.widen(current, new),
+        }
+    }
+
+    /// Stores `new` (which does not fit in 64 bits) in place of `current`, switching the bucket
+    /// to its wide representation; fails with the value found when `full_at` is not `current`
+    /// any more.
+    fn widen(&self, current: u64, new: u128) -> Result<(), u64> {
+        // The lock is taken *before* `WIDE` is published and released after `new` is written:
+        // a thread that sees `WIDE` and then takes the lock finds `new` there.
+        let mut wide = self.full_at.wide.lock();
+        self.full_at.narrow.compare_exchange(
+            current,
+            WIDE,
+            Ordering::Release,
+            Ordering::Acquire,
+        )?;
+        *wide = new;
+        Ok(())
+    }
+
+    /// [`update`](Self::update) once `full_at` is wide: the same step under the mutex, with the
+    /// clock read under it.
+    fn update_wide<E>(
+        &self,
+        next: impl Fn(u128, u128) -> Result<u128, E>,
+    ) -> Result<(u128, u64), E> {
+        let mut full_at = self.full_at.wide.lock();
+        let (now, g) = self.now();
+        *full_at = next(*full_at, g)?;
+        Ok((*full_at, now))
+    }
+}
+
+/// What a retry of [`TokenBucket::update`] decides on, after another thread changed `full_at`.
+#[derive(Clone, Copy)]
+enum Retry {
+    /// A new clock reading, taken after the new `full_at` was loaded.
+    ReadAgain,
+    /// For a take (`full_at` moves to `max(full_at, g) + grains`): the reading already taken,
+    /// when it grants; a new one when it refuses.
+    ///
+    /// The new `full_at` was written by a thread that decided on a reading `r'`. If our reading
+    /// `r` is the later one it is as good as a fresh one. If `r'` is later and `r` grants, `r'`
+    /// grants too, and with the same result: every write leaves `full_at` at or past its own
+    /// reading, so the bucket is not full at `r` nor at `r'` and the take lands at
+    /// `full_at + grains` either way. `r'` is a reading taken during this call (after `r`) and
+    /// no older than the state, so the grant is exactly the one a fresh decision at `r'` would
+    /// make — and the retry, the window in which yet another thread can get in first, holds no
+    /// clock read. A refusal on `r` proves nothing (that is the stale-clock bug) and is decided
+    /// again on a fresh reading. A cancellation moves `full_at` back to at most the reading,
+    /// so its result depends on the reading; it always reads again, and so does a reservation,
+    /// which reports its reading.
+    KeepReading,
+}
+
+/// Where a [`TokenBucket`] keeps `full_at`: in one 64-bit atomic while it fits there, which for
+/// real quotas and clocks is always, and behind a mutex from the first time it does not.
+///
+/// The switch is one-way, so there is never a question of which of the two is current: the
+/// atomic holds either the value or [`WIDE`], and once it holds `WIDE` it never changes again.
+///
+/// It is aligned to 128 bytes so that nothing else shares its cache lines (the CPU fetches
+/// lines in pairs): every grant writes it, and a write moves the line to the writing core, so a
+/// neighbour that every call reads — the clock, the limits — would be dragged along, and every
+/// call of another core would first have to fetch it back.
+#[repr(align(128))]
+struct AtomicFullAt {
+    /// `full_at` itself, or [`WIDE`].
+    narrow: AtomicU64,
+    /// `full_at` once `narrow` is [`WIDE`] (meaningless before).
+    wide: Mutex<u128>,
+}
+
+/// The marker in [`AtomicFullAt::narrow`] for "the value has moved to [`AtomicFullAt::wide`]". It cannot be a
+/// value: every `full_at` of `u64::MAX` or more is stored wide.
+const WIDE: u64 = u64::MAX;
+
+impl AtomicFullAt {
+    fn new(full_at: u128) -> Self {
+        match u64::try_from(full_at) {
+            Ok(narrow) if narrow != WIDE => Self {
+                narrow: AtomicU64::new(narrow),
+                wide: Mutex::new(0),
+            },
+            _ => Self {
+                narrow: AtomicU64::new(WIDE),
+                wide: Mutex::new(full_at),
+            },
         }
     }
 }
@@ -264,18 +424,21 @@ impl RateLimiter for TokenBucket {
         Ok(Self {
             clock,
             limits,
-            full_at: AtomicU128::new(full_at),
+            full_at: AtomicFullAt::new(full_at),
         })
     }
 
+    #[inline]
     fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError> {
         let grains = self.limits.grains_for(tokens)?;
         if grains == 0 {
             return Ok(());
         }
-        self.update(|full_at, g| self.limits.take(full_at, grains, g))
-            .map(drop)
-            .map_err(|retry_after| AcquireError::RateLimited { retry_after })
+        self.update(Retry::KeepReading, |full_at, g| {
+            self.limits.take(full_at, grains, g)
+        })
+        .map(drop)
+        .map_err(|retry_after| AcquireError::RateLimited { retry_after })
     }
 
     fn reserve(&self, tokens: u64) -> Result<Reservation<'_>, AcquireError> {
@@ -285,7 +448,7 @@ impl RateLimiter for TokenBucket {
         } else {
             // Take the grains now, into debt if need be: the debt is the queue. Saturating is
             // exact below 2^128 grains of debt, far beyond anything a clock can repay.
-            let Ok((full_at, now)) = self.update(|full_at, g| {
+            let Ok((full_at, now)) = self.update(Retry::ReadAgain, |full_at, g| {
                 Ok::<_, std::convert::Infallible>(full_at.max(g).saturating_add(u128::from(grains)))
             });
             // Ready when the level is back to zero: `full_at - max_grains` in grains-time.
@@ -331,7 +494,7 @@ impl Drop for Reservation<'_> {
         }
         // Cancelled while still waiting: repay the grains, never beyond a full bucket (`g`).
         let grains = u128::from(self.grains);
-        let Ok(_) = bucket.update(|full_at, g| {
+        let Ok(_) = bucket.update(Retry::ReadAgain, |full_at, g| {
             Ok::<_, std::convert::Infallible>(if full_at > g {
                 full_at.saturating_sub(grains).max(g)
             } else {
@@ -848,5 +1011,131 @@ impl SharedRateLimiter for RedisTokenBucket {
             Ok(decision) => self.admission(decision),
             Err(reason) => self.on_store_failure(reason),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The switch of [`TokenBucket`]'s `full_at` from 64 to 128 bits, which the conformance
+    //! suite only reaches through its largest configs and clocks.
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::rate_limiter::Reservation as _;
+
+    fn bucket(config: BucketConfig, clock: &ManualClock) -> TokenBucket {
+        TokenBucket::new(config, Arc::new(clock.clone())).expect("valid config")
+    }
+
+    fn is_wide(bucket: &TokenBucket) -> bool {
+        bucket.full_at.narrow.load(Ordering::Relaxed) == WIDE
+    }
+
+    #[test]
+    fn a_bucket_stays_narrow_for_usual_quotas_and_clocks() {
+        let clock = ManualClock::new();
+        let limiter = bucket(BucketConfig::new(10, 1, Duration::from_millis(1)), &clock);
+        clock.advance(Duration::from_secs(100 * 365 * 24 * 3600)); // a century
+        for _ in 0..10 {
+            limiter.try_acquire(1).expect("a full bucket");
+        }
+        assert!(!is_wide(&limiter));
+    }
+
+    #[test]
+    fn late_clock_times_a_rate_switches_to_wide_and_stays_exact() {
+        // 3 grains per ns: the grains-time of a clock at 2^63 ns is past 2^64.
+        let clock = ManualClock::new();
+        let limiter = bucket(BucketConfig::new(2, 3, Duration::from_nanos(10)), &clock);
+        limiter.try_acquire(2).expect("starts full");
+        assert!(!is_wide(&limiter));
+        clock.advance(Duration::from_nanos(1 << 63));
+        limiter.try_acquire(2).expect("refilled to the cap");
+        assert!(
+            is_wide(&limiter),
+            "2^63 ns × 3 grains does not fit in 64 bits"
+        );
+        // Wide, the bucket answers exactly as before: empty, one token per 3⅓ ns, rounded up.
+        assert_eq!(
+            limiter.try_acquire(1),
+            Err(AcquireError::RateLimited {
+                retry_after: Duration::from_nanos(4)
+            })
+        );
+        clock.advance(Duration::from_nanos(3));
+        assert!(limiter.try_acquire(1).is_err(), "9 of 10 grains");
+        clock.advance(Duration::from_nanos(1));
+        limiter.try_acquire(1).expect("12 grains ≥ one token");
+        assert!(limiter.try_acquire(1).is_err());
+    }
+
+    #[test]
+    fn a_queue_deeper_than_64_bits_switches_to_wide_and_gives_back_on_cancel() {
+        let clock = ManualClock::new();
+        let capacity = u64::MAX / 2;
+        let limiter = bucket(
+            BucketConfig::new(capacity, 1, Duration::from_nanos(1)),
+            &clock,
+        );
+        let first = limiter.reserve(capacity).expect("fits the bucket");
+        assert_eq!(
+            first.ready_at(),
+            Duration::ZERO,
+            "a full bucket serves at once"
+        );
+        let second = limiter.reserve(capacity).expect("queues");
+        let third = limiter.reserve(capacity).expect("queues past 2^64 grains");
+        assert!(is_wide(&limiter));
+        assert_eq!(second.ready_at(), Duration::from_nanos(capacity));
+        assert_eq!(
+            third.ready_at(),
+            Duration::from_nanos(capacity) + Duration::from_nanos(capacity)
+        );
+        drop(third); // cancelled: its grains come back
+        drop(second);
+        let again = limiter.reserve(capacity).expect("queues");
+        assert_eq!(again.ready_at(), Duration::from_nanos(capacity));
+    }
+
+    #[test]
+    fn racing_threads_across_the_switch_neither_lose_nor_double_grants() {
+        // Every thread's reservations push the queue past 2^64 grains at some point; whichever
+        // thread switches the bucket, the queue must end exactly as deep as all the grants.
+        const THREADS: u64 = 4;
+        const EACH: u64 = 64;
+        let clock = ManualClock::new();
+        let capacity = u64::MAX / 64;
+        let limiter = bucket(
+            BucketConfig::new(capacity, 1, Duration::from_nanos(1)),
+            &clock,
+        );
+        let ready: Vec<Duration> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..EACH)
+                            .map(|_| {
+                                let r = limiter.reserve(capacity).expect("fits the bucket");
+                                let at = r.ready_at();
+                                std::mem::forget(r); // kept: never cancelled
+                                at
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("no panic"))
+                .collect()
+        });
+        assert!(is_wide(&limiter));
+        // FIFO without loss: the k-th reservation in queue order is ready after k full buckets.
+        let mut ready = ready;
+        ready.sort();
+        let expected: Vec<Duration> = (0..THREADS * EACH)
+            .map(|k| nanos_to_duration(u128::from(k) * u128::from(capacity)))
+            .collect();
+        assert_eq!(ready, expected);
     }
 }
