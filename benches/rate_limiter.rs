@@ -31,6 +31,15 @@
 //! of its inlined fake clock: the difference between the two governors is what that interface
 //! costs, apart from any algorithm.
 //!
+//! # Contended: peers interleaved
+//!
+//! Before the groups, the bench prints a *duel* for each case at 2 threads: rounds that measure
+//! the reference and both governors back to back, in rotating order, and the median of the
+//! per-round ratios. Two threads fighting over one cache line swing between ~20 ns and ~150 ns
+//! per operation from one stretch of samples to the next, whatever the peer, so the criterion
+//! groups' `threads-2` figures of two peers can come from different regimes; the peers of one
+//! duel round share theirs (see [`report_duel`]).
+//!
 //! # Stage 4: many tenants
 //!
 //! - `keyed-disjoint`: every thread asks for tokens of tenants of its own ([`TENANTS_PER_THREAD`]
@@ -104,6 +113,11 @@ trait Peer: Sync {
     /// Moves the fake clock on by one token's worth of refill.
     fn tick(&self);
     /// Asks for one token; a refusal carries the wait until it would be granted.
+    ///
+    /// Every peer's is `#[inline(never)]`: a request costs one call, as it does a server that
+    /// makes one decision per request. Inlined into the bench's loop, a peer's work could be
+    /// partly hoisted out of it, and how much depends on where the code lands: governor's
+    /// denial measured 2.7 ns in one loop and 5.5 ns in another of the same binary.
     fn acquire(&self) -> Result<(), Duration>;
 }
 
@@ -125,6 +139,7 @@ impl<L: RateLimiter> Peer for Kata<L> {
         self.clock.advance(TICK);
     }
 
+    #[inline(never)] // see `Peer::acquire`
     fn acquire(&self) -> Result<(), Duration> {
         match self.bucket.try_acquire(1) {
             Ok(()) => Ok(()),
@@ -204,6 +219,7 @@ impl<C: GovernorClock + Sync> Peer for Governor<C> {
         self.clock.tick();
     }
 
+    #[inline(never)] // see `Peer::acquire`
     fn acquire(&self) -> Result<(), Duration> {
         // `check` refuses with "not until <instant>"; turning that into a wait, as
         // `try_acquire`'s `retry_after` is, costs one more clock load.
@@ -350,6 +366,92 @@ fn bench_case(c: &mut Criterion, case: Case) {
         );
     }
     group.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contended rounds, peers interleaved
+// ---------------------------------------------------------------------------------------------
+
+/// Rounds of each contended duel.
+const DUEL_ROUNDS: usize = 61;
+
+/// One round of a duel: a fresh bucket of peer `P` in `case`, hammered by `threads` threads.
+/// Returns the time per operation in ns.
+fn duel_round<P: Peer>(case: Case, threads: u32) -> f64 {
+    // A few milliseconds per round: long enough that starting the threads does not count.
+    let requests = match case {
+        Case::Allowed => 20_000,
+        Case::Denied => 500_000,
+    };
+    let peer = P::new();
+    case.prepare(&peer, "duel");
+    let wall = match case {
+        Case::Allowed => run_threads(threads, requests, &peer, allowed::<P>),
+        Case::Denied => run_threads(threads, requests, &peer, denied::<P>),
+    };
+    case.check(&peer, "duel");
+    wall.as_secs_f64() * 1e9 / requests as f64
+}
+
+/// The `q`-quantile of `values` (sorted in place), by nearest rank.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The reference against governor with several threads on one bucket, in rounds that alternate
+/// between the peers, and the ratio taken within each round.
+///
+/// Two threads on two cores fighting over one cache line do not settle into one speed: the
+/// criterion groups show the same peer at ~20 ns per operation for a stretch of samples (the
+/// line stays with one core for long runs) and at ~150 ns for the next (it moves on nearly
+/// every operation), whichever the peer. Criterion measures one peer after the other, so two
+/// peers can be caught in different regimes and their ratio means little. Here each round
+/// measures every peer back to back, in rotating order, so the peers of one round share the
+/// machine's mood; the median of the per-round ratios is the comparison.
+fn report_duel(case: Case, threads: u32) {
+    /// One peer in a duel: its name and its round.
+    type Duelist = (&'static str, fn(Case, u32) -> f64);
+    let peers: [Duelist; 3] = [
+        ("reference", duel_round::<Kata<reference::TokenBucket>>),
+        ("governor", duel_round::<Governor<FakeRelativeClock>>),
+        ("governor-dyn-clock", duel_round::<Governor<DynClock>>),
+    ];
+    let mut times = vec![Vec::with_capacity(DUEL_ROUNDS); peers.len()];
+    for round in 0..DUEL_ROUNDS {
+        for k in 0..peers.len() {
+            let i = (round + k) % peers.len();
+            times[i].push((peers[i].1)(case, threads));
+        }
+    }
+    // Per-round ratios of the reference (peer 0) to each other peer, before sorting the times.
+    let mut ratios: Vec<Vec<f64>> = (1..peers.len())
+        .map(|other| {
+            (0..DUEL_ROUNDS)
+                .map(|r| times[0][r] / times[other][r])
+                .collect()
+        })
+        .collect();
+    let medians: Vec<String> = peers
+        .iter()
+        .zip(&mut times)
+        .map(|((name, _), t)| format!("{name} {:.1}", quantile(t, 0.5)))
+        .collect();
+    let ratios: Vec<String> = peers[1..]
+        .iter()
+        .zip(&mut ratios)
+        .map(|((name, _), r)| {
+            let (median, low, high) = (quantile(r, 0.5), quantile(r, 0.25), quantile(r, 0.75));
+            format!("÷ {name} {median:.2}× (quartiles {low:.2}–{high:.2})")
+        })
+        .collect();
+    println!(
+        "duel {}/threads-{threads}, {DUEL_ROUNDS} interleaved rounds: median ns/op {}; \
+         reference per round {}",
+        case.name(),
+        medians.join(", "),
+        ratios.join(", "),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +716,9 @@ fn bench_shared(c: &mut Criterion) {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     report_memory();
+    for case in [Case::Allowed, Case::Denied] {
+        report_duel(case, 2);
+    }
     for case in [Case::Allowed, Case::Denied] {
         bench_case(&mut criterion, case);
     }
