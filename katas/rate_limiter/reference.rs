@@ -28,8 +28,9 @@
 //! to `max(full_at, g) + n · p`.
 //!
 //! **Lock-free, and a denial only reads.** Because the state is one number (in one 64-bit atomic,
-//! for every real quota: see below), a grant is one load and one compare-and-swap (retried if another thread moved `full_at` meanwhile), and a denial is
-//! one load and a comparison: it changes nothing, so it writes nothing. The exact wait is a
+//! for every real quota: see below), a grant is one load and one compare-and-swap (retried if
+//! another thread moved `full_at` meanwhile), and a denial is one load and a comparison: it
+//! changes nothing, so it writes nothing. The exact wait is a
 //! count of grains turned into nanoseconds: free when a grain is a nanosecond (see above), else
 //! one division, only on a denial, and on 64-bit integers whenever the wait is under 2^64 grains
 //! (always, in practice). A mutex-based bucket costs a grant three atomic read-modify-writes
@@ -38,9 +39,10 @@
 //! **The clock is read after the state.** A decision compares `full_at` with a clock reading,
 //! and the reading must not be older than the `full_at` it meets: read first, then preempted
 //! while another thread grants, a caller would measure the new `full_at` from a moment long
-//! past and refuse tokens that accrued meanwhile. So the reading is taken after each load of
-//! `full_at` (and again on every retry); a lock-based bucket gets the same by reading the clock
-//! under its lock.
+//! past and refuse tokens that accrued meanwhile. So the reading is taken after the load of
+//! `full_at`; a lock-based bucket gets the same by reading the clock under its lock. A take
+//! retried after losing a race may keep its reading when that reading still grants (a later one
+//! would grant the same; see `Retry`), and reads again before it refuses.
 //!
 //! **64 bits, and 128 when needed.** `r · t` for a 64-bit rate and a 64-bit clock needs up to
 //! 128 bits, and so can stage 3's debt (a bucket of `u64::MAX` grains with one full reservation
@@ -395,8 +397,8 @@ struct AtomicFullAt {
     wide: Mutex<u128>,
 }
 
-/// The marker in [`AtomicFullAt::narrow`] for "the value has moved to [`AtomicFullAt::wide`]". It cannot be a
-/// value: every `full_at` of `u64::MAX` or more is stored wide.
+/// The marker in [`AtomicFullAt::narrow`] for "the value has moved to [`AtomicFullAt::wide`]".
+/// It cannot be a value: every `full_at` of `u64::MAX` or more is stored wide.
 const WIDE: u64 = u64::MAX;
 
 impl AtomicFullAt {
