@@ -60,6 +60,10 @@ enum Command {
         /// Criteria graded at once (child processes). Default: the number of CPUs available.
         #[arg(long)]
         jobs: Option<usize>,
+        /// Memory (address space) each criterion's process may use, in MiB; past it the
+        /// criterion reads `crash`, "out of memory".
+        #[arg(long, default_value_t = grading::isolate::DEFAULT_MEMORY_MB)]
+        memory_mb: u64,
     },
     /// List a kata's mutants: known-wrong implementations the rubric must reject.
     Mutants {
@@ -76,7 +80,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Internal: run one criterion and report its verdict to the parent `kata grade`.
+    /// Internal: run one criterion and report its verdict to the parent `kata grade`, which
+    /// writes the verdict channel's secret on stdin.
     #[command(name = "__run-criterion", hide = true)]
     RunCriterion {
         kata: String,
@@ -84,6 +89,8 @@ enum Command {
         criterion: String,
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
+        #[arg(long, default_value_t = grading::isolate::DEFAULT_MEMORY_MB)]
+        memory_mb: u64,
     },
 }
 
@@ -132,6 +139,7 @@ fn run(command: Command) -> Result<ExitCode, Usage> {
             stage,
             timeout_secs,
             jobs,
+            memory_mb,
         } => grade(
             &kata,
             &implementation,
@@ -139,6 +147,7 @@ fn run(command: Command) -> Result<ExitCode, Usage> {
             stage.as_deref(),
             timeout_secs,
             jobs,
+            memory_mb,
         ),
         Command::Analyze { kata, args } => {
             let kata = find_kata(&kata)?;
@@ -167,17 +176,30 @@ fn run(command: Command) -> Result<ExitCode, Usage> {
             implementation,
             criterion,
             timeout_ms,
+            memory_mb,
         } => {
+            // The secret first, before any solution code can read stdin.
+            let secret = grading::isolate::Secret::read_from_stdin().ok_or_else(|| {
+                Usage(
+                    "the grader child expects its secret on stdin (run `kata grade` instead)"
+                        .into(),
+                )
+            })?;
             let kata = find_kata(&kata)?;
             let choice = parse_impl(&kata, &implementation)?;
             let suite = kata.suite(&choice).unwrap_or_default();
+            if !suite.iter().any(|c| c.criterion.id == criterion) {
+                return Err(Usage(format!("unknown criterion '{criterion}'")));
+            }
+            if let Err(e) = grading::isolate::limit_memory(memory_mb) {
+                eprintln!("warning: could not limit the grader child's memory: {e}");
+            }
             let verdict =
                 grading::run_criterion(&suite, &criterion, Duration::from_millis(timeout_ms))
-                    .ok_or_else(|| Usage(format!("unknown criterion '{criterion}'")))?;
-            grading::isolate::report(&verdict);
-            // Flush before returning: a check thread may still be spinning (timeout), and the
+                    .expect("the criterion was found above");
+            // `report` flushes: a check thread may still be spinning (timeout), and the
             // process ends with `main`.
-            let _ = std::io::stdout().flush();
+            grading::isolate::report(&verdict, &secret);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -225,6 +247,7 @@ fn grade(
     stage: Option<&str>,
     timeout_secs: f64,
     jobs: Option<usize>,
+    memory_mb: u64,
 ) -> Result<ExitCode, Usage> {
     let kata = find_kata(kata)?;
     let choice = parse_impl(&kata, implementation)?;
@@ -257,6 +280,11 @@ fn grade(
             "--timeout-secs must be a positive number of seconds, not {timeout_secs}"
         )));
     }
+    if memory_mb < 64 {
+        return Err(Usage(format!(
+            "--memory-mb must be at least 64 (MiB), not {memory_mb}"
+        )));
+    }
     let exe: PathBuf = std::env::current_exe()
         .map_err(|e| Usage(format!("cannot find the kata binary to run criteria: {e}")))?;
     let jobs = jobs
@@ -267,6 +295,7 @@ fn grade(
         implementation: choice,
         stage,
         timeout: Duration::from_secs_f64(timeout_secs),
+        memory_mb,
         jobs,
         exe: &exe,
     };

@@ -147,6 +147,9 @@ fn hostile_mutants_are_graded_to_completion() {
                         "json",
                         "--timeout-secs",
                         "0.5",
+                        // Enough for any honest check, and a memory bomb stops in a blink.
+                        "--memory-mb",
+                        "256",
                     ]);
                     assert_eq!(o.status.code(), Some(1), "{id} {imp}: {}", stderr(&o));
                     let card = json(&o);
@@ -156,6 +159,17 @@ fn hostile_mutants_are_graded_to_completion() {
                         k.criteria.len(),
                         "{id} {imp}: card incomplete"
                     );
+                    assert_eq!(card["score"], 0, "{id} {imp}: a hostile mutant scored");
+                    // What the card must say, for the hostile mutants that attack the grader
+                    // rather than just misbehave.
+                    let says = match m.name {
+                        "forges-verdict" | "forges-verdict-with-secret" => {
+                            Some("verdict line(s) the grader did not issue")
+                        }
+                        "exits-early" => Some("exited with code 0 without a genuine verdict"),
+                        "exhausts-memory" => Some("out of memory"),
+                        _ => None,
+                    };
                     for c in criteria {
                         let status = c["status"].as_str().unwrap();
                         assert!(
@@ -163,6 +177,14 @@ fn hostile_mutants_are_graded_to_completion() {
                             "{id} {imp}: {} read {status}",
                             c["id"]
                         );
+                        if let (Some(says), "crash") = (says, status) {
+                            let message = c["message"].as_str().unwrap();
+                            assert!(
+                                message.contains(says),
+                                "{id} {imp}: {} should say {says:?}: {message}",
+                                c["id"]
+                            );
+                        }
                     }
                 });
             }

@@ -1,13 +1,35 @@
-//! Process isolation: each criterion runs in a child process with a hard deadline.
+//! Process isolation: each criterion runs in a child process with a hard deadline and a
+//! memory limit, and reports on a channel that solution code cannot write.
 //!
 //! `kata grade` re-executes its own binary with a hidden subcommand (see [`CHILD_SUBCOMMAND`])
-//! once per criterion. The child runs the one check under the in-process watchdog and prints its
-//! verdict as a single JSON line behind [`VERDICT_MARKER`]. Whatever the solution does — abort,
-//! overflow its stack, deadlock every thread, exhaust memory — costs exactly that criterion: the
-//! parent kills a child that outlives its deadline and reads a dead child as `crash`.
+//! once per criterion. Whatever the solution does — abort, overflow its stack, deadlock every
+//! thread, exhaust memory, exit early — costs exactly that criterion: the parent kills a child
+//! that outlives its deadline and reads a dead child as `crash`.
+//!
+//! # Why a verdict cannot be forged
+//!
+//! The child prints its verdict on stdout, where solution code can print too. So the parent
+//! draws a fresh random [`Secret`] for every child and hands it over on the child's stdin,
+//! which the child reads to the end before any check starts: the secret is never in an
+//! argument or an environment variable (both readable through `std::env` and `/proc/self`),
+//! and a solution that reads stdin finds it closed. A verdict counts only on a line that
+//! carries that exact secret; the marker alone, the marker with a guessed secret, or a clean
+//! exit with no genuine verdict all read `crash`. (Solution code runs in the child's own
+//! address space, so a solution written to dig the secret out of memory could still find it:
+//! the channel stops forgery by printing, the realistic attack, not a debugger.)
+//!
+//! # Why a memory bomb costs only its criterion
+//!
+//! The child limits its own address space ([`limit_memory`]) before it runs any solution
+//! code, so an allocation past the limit fails inside the child — Rust then aborts it with
+//! "memory allocation of N bytes failed" — and the card reads `crash` with "out of memory".
+//! What a child prints is read through bounded buffers, so a chatty solution cannot exhaust
+//! the parent's memory either.
 
 use super::verdict::{Status, Verdict};
-use std::io::Read;
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -16,19 +38,104 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 /// The hidden subcommand a child is started with: `kata <CHILD_SUBCOMMAND> <kata> <impl> <id>`.
+/// It reads its [`Secret`] from stdin before it starts.
 pub const CHILD_SUBCOMMAND: &str = "__run-criterion";
 
-/// Prefix of the line on which a child reports its verdict.
+/// Prefix of the line on which a child reports its verdict: the marker, the secret, a space,
+/// the verdict as JSON.
 pub const VERDICT_MARKER: &str = "@@kata-verdict ";
+
+/// The default memory limit of a grader child, in MiB of address space.
+pub const DEFAULT_MEMORY_MB: u64 = 2048;
 
 /// Extra time the parent grants a child beyond the check's own watchdog, for process start-up
 /// and for reporting.
 const GRACE: Duration = Duration::from_secs(3);
 
-/// Prints a verdict the way a child reports it to its parent.
-pub fn report(verdict: &Verdict) {
+/// At most this much of a child's stderr is kept (its tail), to explain a death.
+const STDERR_TAIL: usize = 64 << 10;
+
+/// A stdout line longer than this cannot be a verdict and is skipped unread.
+const MAX_LINE: usize = 1 << 20;
+
+/// The proof that a verdict line comes from the grader's own code: 128 random bits, fresh
+/// for every child, known only to the parent and to the child's reporting code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    /// A fresh secret from the operating system's randomness (std's per-process random
+    /// hash keys, stirred with the time and a counter).
+    pub fn fresh() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let mut out = String::with_capacity(32);
+        for half in 0..2u64 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(COUNTER.fetch_add(1, Ordering::Relaxed));
+            h.write_u64(half);
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            let _ = write!(out, "{:016x}", h.finish());
+        }
+        Self(out)
+    }
+
+    /// Reads the secret the parent wrote on stdin, and everything after it, so that solution
+    /// code finds stdin at its end. Returns `None` when stdin holds no well-formed secret.
+    pub fn read_from_stdin() -> Option<Self> {
+        let mut all = String::new();
+        std::io::stdin()
+            .lock()
+            .take(1024)
+            .read_to_string(&mut all)
+            .ok()?;
+        let s = all.trim();
+        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(s.to_string()))
+    }
+}
+
+/// Prints a verdict the way a child reports it to its parent, with the parent's secret.
+pub fn report(verdict: &Verdict, secret: &Secret) {
     let json = serde_json::to_string(verdict).expect("a verdict always serialises");
-    println!("{VERDICT_MARKER}{json}");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{VERDICT_MARKER}{} {json}", secret.0);
+    let _ = out.flush();
+}
+
+/// Limits this process's address space to `mb` MiB, so that an allocation beyond it fails
+/// here instead of taking the machine. Called by a grader child before any solution code
+/// runs; the limit is inherited by anything the child starts.
+pub fn limit_memory(mb: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let bytes = mb.saturating_mul(1 << 20);
+        rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mb;
+        Err(std::io::Error::other(
+            "memory limits are only supported on Unix",
+        ))
+    }
+}
+
+/// How a child is run: its deadline and its memory limit.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildLimits {
+    /// The check's own deadline (the child gets a little more to start and report).
+    pub timeout: Duration,
+    /// Address-space limit, MiB.
+    pub memory_mb: u64,
 }
 
 /// Runs one criterion in a child process of `exe` and returns its verdict.
@@ -37,16 +144,19 @@ pub fn run_child(
     kata: &str,
     implementation: &str,
     criterion_id: &str,
-    timeout: Duration,
+    limits: ChildLimits,
 ) -> Verdict {
+    let secret = Secret::fresh();
     let mut cmd = Command::new(exe);
     cmd.arg(CHILD_SUBCOMMAND)
         .arg(kata)
         .arg(implementation)
         .arg(criterion_id)
         .arg("--timeout-ms")
-        .arg(timeout.as_millis().to_string())
-        .stdin(Stdio::null())
+        .arg(limits.timeout.as_millis().to_string())
+        .arg("--memory-mb")
+        .arg(limits.memory_mb.to_string())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Backtraces make crash messages long and slow; the card shows the panic line.
@@ -60,44 +170,122 @@ pub fn run_child(
             );
         }
     };
-    // Drain both pipes on their own threads so a chatty solution cannot block on a full pipe.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let deadline = Instant::now() + timeout + GRACE;
+    if let Some(mut stdin) = child.stdin.take() {
+        // Dropping `stdin` closes the pipe: the child reads the secret, then end of input.
+        // A child that died before reading it is judged by its exit below.
+        let _ = writeln!(stdin, "{}", secret.0);
+    }
+    // Drain both pipes on their own threads so a chatty solution cannot block on a full pipe,
+    // keeping only what can matter: verdict lines, and the tail of stderr.
+    let stdout = spawn_reader(child.stdout.take(), verdict_lines);
+    let stderr = spawn_reader(child.stderr.take(), stderr_tail);
+    let deadline = Instant::now() + limits.timeout + GRACE;
     let status = wait_until(&mut child, deadline);
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
+    let lines = stdout.join().unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     match status {
         None => Verdict::bare(
             Status::Timeout,
             format!(
                 "did not finish within {:.1} s; the process was killed (deadlock, livelock or infinite loop?)",
-                timeout.as_secs_f64()
+                limits.timeout.as_secs_f64()
             ),
         ),
         Some(status) => {
-            let reported = stdout
-                .lines()
+            let genuine = format!("{} ", secret.0);
+            let reported = lines
+                .iter()
                 .rev()
-                .find_map(|l| l.strip_prefix(VERDICT_MARKER))
+                .find_map(|l| l.strip_prefix(&genuine))
                 .and_then(|json| serde_json::from_str::<Verdict>(json).ok());
             match reported {
                 Some(v) => v,
-                None => Verdict::bare(Status::Crash, describe_death(status, &stderr)),
+                None => Verdict::bare(
+                    Status::Crash,
+                    describe_death(status, &stderr, lines.len(), limits.memory_mb),
+                ),
             }
         }
     }
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            // A read error just truncates what we show; the exit status still decides.
-            let _ = p.read_to_end(&mut buf);
+fn spawn_reader<R: Read + Send + 'static, T: Send + 'static>(
+    pipe: Option<R>,
+    read: fn(R) -> T,
+) -> std::thread::JoinHandle<T>
+where
+    T: Default,
+{
+    std::thread::spawn(move || pipe.map(read).unwrap_or_default())
+}
+
+/// The lines of a child's stdout that start with [`VERDICT_MARKER`] (without it), reading
+/// everything else without keeping it. Keeps the last few, in order.
+fn verdict_lines<R: Read>(pipe: R) -> Vec<String> {
+    const KEEP: usize = 16;
+    let mut reader = std::io::BufReader::new(pipe);
+    let mut found: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Read one line, but never hold more than MAX_LINE bytes of it.
+        let mut too_long = false;
+        loop {
+            let buf = match reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return found.into(),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..i], Some(i + 1)),
+                None => (buf, None),
+            };
+            if !too_long && line.len() + chunk.len() <= MAX_LINE {
+                line.extend_from_slice(chunk);
+            } else {
+                too_long = true;
+                line.clear();
+            }
+            let used = done.unwrap_or(buf.len());
+            reader.consume(used);
+            if done.is_some() {
+                break;
+            }
         }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+        if !too_long {
+            if let Some(rest) = line.strip_prefix(VERDICT_MARKER.as_bytes()) {
+                if found.len() == KEEP {
+                    found.pop_front();
+                }
+                found.push_back(String::from_utf8_lossy(rest).into_owned());
+            }
+        }
+        if reader.fill_buf().map_or(true, <[u8]>::is_empty) {
+            return found.into();
+        }
+    }
+}
+
+/// The last [`STDERR_TAIL`] bytes of a child's stderr.
+fn stderr_tail<R: Read>(mut pipe: R) -> Vec<u8> {
+    let mut tail = std::collections::VecDeque::with_capacity(STDERR_TAIL);
+    let mut buf = [0u8; 8192];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let overflow = (tail.len() + n).saturating_sub(STDERR_TAIL);
+                tail.drain(..overflow.min(tail.len()));
+                tail.extend(&buf[n.saturating_sub(STDERR_TAIL)..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    tail.into()
 }
 
 /// Waits for the child until `deadline`; kills it and returns `None` past the deadline.
@@ -117,14 +305,14 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
     }
 }
 
-fn describe_death(status: ExitStatus, stderr: &str) -> String {
+fn describe_death(status: ExitStatus, stderr: &str, forged: usize, memory_mb: u64) -> String {
     let how = match (status.code(), signal_of(status)) {
-        (Some(code), _) => format!("the process exited with code {code} without a verdict"),
+        (Some(code), _) => format!("the process exited with code {code} without a genuine verdict"),
         (None, Some(sig)) => format!(
             "the process was killed by signal {sig} ({})",
             signal_name(sig)
         ),
-        (None, None) => "the process died without a verdict".to_string(),
+        (None, None) => "the process died without a genuine verdict".to_string(),
     };
     // The last meaningful stderr line usually says why: "thread '…' has overflowed its stack",
     // "fatal runtime error: …", "memory allocation of … failed", a panic message.
@@ -132,10 +320,20 @@ fn describe_death(status: ExitStatus, stderr: &str) -> String {
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty() && !l.starts_with("note:"));
-    match why {
+    let mut message = match why {
+        Some(w) if w.starts_with("memory allocation of") => format!(
+            "out of memory: the solution went past the grader's limit of {memory_mb} MiB ({w}); {how}"
+        ),
         Some(w) => format!("{how}: {w}"),
         None => how,
+    };
+    if forged > 0 {
+        let _ = write!(
+            message,
+            "; it printed {forged} verdict line(s) the grader did not issue (a forged verdict is not a pass)"
+        );
     }
+    message
 }
 
 #[cfg(unix)]

@@ -1,6 +1,7 @@
 //! How a kata presents itself to the grader. The grader knows katas only through [`Kata`].
 
 use super::criterion::{Check, Criterion, ManualCriterion};
+use super::rules::Rule;
 
 /// Everything the grader and the command line need to know about one kata.
 ///
@@ -18,6 +19,8 @@ pub struct Kata {
     pub stages: &'static [&'static str],
     /// Every automated criterion, in rubric order.
     pub criteria: &'static [Criterion],
+    /// Every normative rule of the contract, with the criteria that exercise it.
+    pub rules: &'static [Rule],
     /// Kata-specific manual criteria, judged by reading the code (after the common ones).
     pub manual: &'static [ManualCriterion],
     /// The reference solution's suite.
@@ -41,7 +44,11 @@ pub struct Mutant {
     /// Ids of criteria this mutant must fail. For hostile mutants (which panic, hang or abort),
     /// every criterion it reaches should read `crash` or `timeout`.
     pub must_fail: &'static [&'static str],
-    /// Panics, deadlocks, loops forever or aborts: only safe to grade out of process.
+    /// Ids of the contract [`Rule`]s this mutant violates (for a realistic mutant, ideally
+    /// exactly one). Empty for hostile mutants.
+    pub breaks: &'static [&'static str],
+    /// Panics, hangs, exits, forges a verdict or exhausts memory: only safe to grade out of
+    /// process.
     pub hostile: bool,
     /// The suite bound to this mutant.
     pub suite: fn() -> Vec<Check>,
@@ -59,9 +66,25 @@ impl Mutant {
             name,
             bug,
             must_fail,
+            breaks: &[],
             hostile: false,
             suite,
         }
+    }
+
+    /// The contract rules this mutant violates (see [`Rule`]).
+    ///
+    /// ```
+    /// # use lld_katas::grading::{Check, Mutant};
+    /// # fn suite() -> Vec<Check> { Vec::new() }
+    /// let m = Mutant::realistic("off-by-one", "grants one too many", &["k/stage1/x"], suite)
+    ///     .breaking(&["k/burst-exact"]);
+    /// assert_eq!(m.breaks, ["k/burst-exact"]);
+    /// ```
+    #[must_use]
+    pub fn breaking(mut self, rules: &'static [&'static str]) -> Self {
+        self.breaks = rules;
+        self
     }
 
     /// A hostile mutant: it panics, hangs or aborts, and must only cost the criteria it reaches.
@@ -70,6 +93,7 @@ impl Mutant {
             name,
             bug,
             must_fail: &[],
+            breaks: &[],
             hostile: true,
             suite,
         }
@@ -123,6 +147,11 @@ impl Kata {
     /// A mutant by name.
     pub fn mutant(&self, name: &str) -> Option<Mutant> {
         (self.mutants)().into_iter().find(|m| m.name == name)
+    }
+
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&'static Rule> {
+        self.rules.iter().find(|r| r.id == id)
     }
 
     /// A criterion by id.

@@ -29,6 +29,7 @@ pub mod hostile;
 pub mod isolate;
 mod kata;
 mod property;
+mod rules;
 mod scorecard;
 pub mod services;
 pub mod stress;
@@ -39,6 +40,7 @@ pub use criterion::{
 };
 pub use kata::{ImplChoice, Kata, Mutant};
 pub use property::{check_property, fnv1a, seeded_rng};
+pub use rules::Rule;
 pub use scorecard::{Counts, Format, Line, ManualLine, ScoreCard, progress_line};
 pub use verdict::{
     Status, Unavailable, Verdict, is_todo, panic_message, run_with_watchdog, unavailable,
@@ -156,6 +158,8 @@ pub struct GradeRequest<'a> {
     pub stage: u8,
     /// Per-criterion deadline.
     pub timeout: Duration,
+    /// Per-criterion memory limit (address space), MiB.
+    pub memory_mb: u64,
     /// Child processes at once.
     pub jobs: usize,
     /// The `kata` binary to re-execute for each criterion.
@@ -187,7 +191,10 @@ pub fn grade(
                 request.kata.id,
                 &label,
                 checks[i].criterion.id,
-                request.timeout,
+                isolate::ChildLimits {
+                    timeout: request.timeout,
+                    memory_mb: request.memory_mb,
+                },
             )
         },
         |i, v| {
@@ -242,6 +249,7 @@ pub fn audit(kata: &Kata) -> Vec<String> {
             ));
         }
     }
+    problems.extend(audit_rules(kata));
     let mut suites: Vec<(String, Vec<Check>)> = vec![
         ("reference".into(), (kata.reference)()),
         ("exercise".into(), (kata.exercise)()),
@@ -270,6 +278,76 @@ pub fn audit(kata: &Kata) -> Vec<String> {
             problems.push(format!(
                 "suite for `{name}` does not match the kata's criteria list"
             ));
+        }
+    }
+    problems
+}
+
+/// The traceability half of [`audit`]: every rule is well-formed, exercised by a criterion and
+/// broken by a realistic mutant that one of those criteria catches; every criterion exercises
+/// a rule; every realistic mutant breaks a rule.
+fn audit_rules(kata: &Kata) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut ids: Vec<&str> = kata.rules.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        problems.push(format!("rule id `{}` is listed twice", w[0]));
+    }
+    let mutants = (kata.mutants)();
+    for rule in kata.rules {
+        let prefix = format!("{}/", kata.id);
+        if !rule.id.starts_with(&prefix) || rule.id.len() == prefix.len() {
+            problems.push(format!("rule `{}` should be `{prefix}<slug>`", rule.id));
+        }
+        if rule.criteria.is_empty() {
+            problems.push(format!(
+                "rule `{}` is exercised by no criterion: no check drives a solution into it",
+                rule.id
+            ));
+        }
+        for c in rule.criteria {
+            if kata.criterion(c).is_none() {
+                problems.push(format!("rule `{}` names unknown criterion `{c}`", rule.id));
+            }
+        }
+        let breakers: Vec<_> = mutants
+            .iter()
+            .filter(|m| !m.hostile && m.breaks.contains(&rule.id))
+            .collect();
+        if breakers.is_empty() {
+            problems.push(format!(
+                "rule `{}` is broken by no mutant: nothing proves its criteria can tell",
+                rule.id
+            ));
+        }
+        for m in breakers {
+            if !m.must_fail.iter().any(|c| rule.criteria.contains(c)) {
+                problems.push(format!(
+                    "mutant `{}` breaks rule `{}` but must fail none of the rule's criteria {:?}",
+                    m.name, rule.id, rule.criteria
+                ));
+            }
+        }
+    }
+    for c in kata.criteria {
+        if !kata.rules.iter().any(|r| r.criteria.contains(&c.id)) {
+            problems.push(format!(
+                "criterion `{}` exercises no rule of the contract's rule table",
+                c.id
+            ));
+        }
+    }
+    for m in mutants.iter().filter(|m| !m.hostile) {
+        if m.breaks.is_empty() {
+            problems.push(format!(
+                "mutant `{}` breaks no rule of the contract",
+                m.name
+            ));
+        }
+        for r in m.breaks {
+            if kata.rule(r).is_none() {
+                problems.push(format!("mutant `{}` names unknown rule `{r}`", m.name));
+            }
         }
     }
     problems

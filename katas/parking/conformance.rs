@@ -2518,3 +2518,6 @@ pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// The contract's rules, each with the criteria that drive a solution into it.
+pub const RULES: &[crate::grading::Rule] = &[];

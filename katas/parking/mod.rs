@@ -556,6 +556,7 @@ pub fn kata() -> Kata {
         prompt: include_str!("PROMPT.md"),
         stages: STAGES,
         criteria: conformance::CRITERIA,
+        rules: conformance::RULES,
         manual: MANUAL,
         reference: reference_suite,
         exercise: exercise_suite,

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::grading::Mutant;
-use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
+use crate::grading::hostile::{self, Misbehaviour};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -143,12 +143,7 @@ pub fn catalogue() -> Vec<Mutant> {
         ),
     ]
     .into_iter()
-    .chain(hostile::mutants(
-        suite::<Hostile<Panics>>,
-        suite::<Hostile<Deadlocks>>,
-        suite::<Hostile<SpinsForever>>,
-        suite::<Hostile<Aborts>>,
-    ))
+    .chain(hostile::mutants::<HostileSuite>())
     .collect()
 }
 
@@ -637,5 +632,14 @@ impl<M: Misbehaviour> ParkingLot for Hostile<M> {
 
     fn board(&self) -> Board {
         M::act()
+    }
+}
+
+/// This kata's suite bound to an implementation that misbehaves as `M` in every method.
+struct HostileSuite;
+
+impl hostile::HostileSuite for HostileSuite {
+    fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
+        suite::<Hostile<M>>()
     }
 }

@@ -2612,3 +2612,6 @@ pub fn shared_basics<S: SharedRateLimiter>() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// The contract's rules, each with the criteria that drive a solution into it.
+pub const RULES: &[crate::grading::Rule] = &[];

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::grading::Mutant;
-use crate::grading::hostile::{Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
+use crate::grading::hostile::{self, Misbehaviour};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -201,12 +201,7 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<RefBucket, RefKeyed, Misconfigured<OversizeWaits>>,
         ),
     ];
-    mutants.extend(crate::grading::hostile::mutants(
-        suite::<Hostile<Panics>, Hostile<Panics>, Hostile<Panics>>,
-        suite::<Hostile<Deadlocks>, Hostile<Deadlocks>, Hostile<Deadlocks>>,
-        suite::<Hostile<SpinsForever>, Hostile<SpinsForever>, Hostile<SpinsForever>>,
-        suite::<Hostile<Aborts>, Hostile<Aborts>, Hostile<Aborts>>,
-    ));
+    mutants.extend(hostile::mutants::<HostileSuite>());
     mutants
 }
 
@@ -1059,5 +1054,14 @@ impl<F: UsageFlaw> SharedRateLimiter for Misconfigured<F> {
         }
         let key = if F::KEY_IGNORED { "" } else { key };
         self.inner.try_acquire(key, tokens)
+    }
+}
+
+/// This kata's suite bound to an implementation that misbehaves as `M` in every method.
+struct HostileSuite;
+
+impl hostile::HostileSuite for HostileSuite {
+    fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
+        suite::<Hostile<M>, Hostile<M>, Hostile<M>>()
     }
 }

@@ -2219,3 +2219,6 @@ pub fn monte_carlo<B: SnakeLadder>() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// The contract's rules, each with the criteria that drive a solution into it.
+pub const RULES: &[crate::grading::Rule] = &[];

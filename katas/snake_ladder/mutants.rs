@@ -16,7 +16,7 @@ use super::{
     SnakeLadder, SplitMix64, TurnEvent, reference,
 };
 use crate::grading::Mutant;
-use crate::grading::hostile::{self, Aborts, Deadlocks, Misbehaviour, Panics, SpinsForever};
+use crate::grading::hostile::{self, Misbehaviour};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
 
@@ -121,12 +121,7 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<Flawed<OffByOneTurn>>,
         ),
     ];
-    mutants.extend(hostile::mutants(
-        suite::<Hostile<Panics>>,
-        suite::<Hostile<Deadlocks>>,
-        suite::<Hostile<SpinsForever>>,
-        suite::<Hostile<Aborts>>,
-    ));
+    mutants.extend(hostile::mutants::<HostileSuite>());
     mutants
 }
 
@@ -510,5 +505,14 @@ impl<M: Misbehaviour> SnakeLadder for Hostile<M> {
 
     fn finished_within(&self, _: u32) -> Vec<f64> {
         M::act()
+    }
+}
+
+/// This kata's suite bound to an implementation that misbehaves as `M` in every method.
+struct HostileSuite;
+
+impl hostile::HostileSuite for HostileSuite {
+    fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
+        suite::<Hostile<M>>()
     }
 }
