@@ -209,12 +209,10 @@ pub fn run_child(
     }
 }
 
-fn spawn_reader<R: Read + Send + 'static, T: Send + 'static>(
-    pipe: Option<R>,
-    read: fn(R) -> T,
-) -> std::thread::JoinHandle<T>
+fn spawn_reader<R, T>(pipe: Option<R>, read: fn(R) -> T) -> std::thread::JoinHandle<T>
 where
-    T: Default,
+    R: Read + Send + 'static,
+    T: Default + Send + 'static,
 {
     std::thread::spawn(move || pipe.map(read).unwrap_or_default())
 }
@@ -224,49 +222,30 @@ where
 fn verdict_lines<R: Read>(pipe: R) -> Vec<String> {
     const KEEP: usize = 16;
     let mut reader = std::io::BufReader::new(pipe);
-    let mut found: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut found = std::collections::VecDeque::with_capacity(KEEP);
     let mut line = Vec::new();
     loop {
         line.clear();
-        // Read one line, but never hold more than MAX_LINE bytes of it.
-        let mut too_long = false;
-        loop {
-            let buf = match reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return found.into(),
-            };
-            if buf.is_empty() {
+        // Never hold more than MAX_LINE bytes of one line: a longer one is skipped to its end.
+        let limit = MAX_LINE as u64 + 1;
+        match reader.by_ref().take(limit).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if line.last() != Some(&b'\n') && line.len() > MAX_LINE {
+            if reader.skip_until(b'\n').is_err() {
                 break;
             }
-            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (&buf[..i], Some(i + 1)),
-                None => (buf, None),
-            };
-            if !too_long && line.len() + chunk.len() <= MAX_LINE {
-                line.extend_from_slice(chunk);
-            } else {
-                too_long = true;
-                line.clear();
-            }
-            let used = done.unwrap_or(buf.len());
-            reader.consume(used);
-            if done.is_some() {
-                break;
-            }
+            continue;
         }
-        if !too_long {
-            if let Some(rest) = line.strip_prefix(VERDICT_MARKER.as_bytes()) {
-                if found.len() == KEEP {
-                    found.pop_front();
-                }
-                found.push_back(String::from_utf8_lossy(rest).into_owned());
+        if let Some(rest) = line.strip_prefix(VERDICT_MARKER.as_bytes()) {
+            if found.len() == KEEP {
+                found.pop_front();
             }
-        }
-        if reader.fill_buf().map_or(true, <[u8]>::is_empty) {
-            return found.into();
+            found.push_back(String::from_utf8_lossy(rest).trim_end().to_string());
         }
     }
+    found.into()
 }
 
 /// The last [`STDERR_TAIL`] bytes of a child's stderr.
@@ -388,4 +367,43 @@ pub fn run_pool<T: Send>(
         .into_iter()
         .map(|r| r.expect("every index is run exactly once"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_marker_lines_are_kept_and_an_endless_line_is_skipped() {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"hello\n");
+        out.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        out.extend_from_slice(b"\n@@kata-verdict abc {\"status\":\"pass\"}\nbye");
+        let lines = verdict_lines(&out[..]);
+        assert_eq!(lines, ["abc {\"status\":\"pass\"}"]);
+    }
+
+    #[test]
+    fn a_marker_inside_an_overlong_line_is_not_a_verdict() {
+        let mut out = b"@@kata-verdict ".to_vec();
+        out.extend(std::iter::repeat_n(b'y', MAX_LINE + 1));
+        assert!(verdict_lines(&out[..]).is_empty());
+    }
+
+    #[test]
+    fn stderr_keeps_only_its_tail() {
+        let mut err = vec![b'a'; 3 * STDERR_TAIL];
+        err.extend_from_slice(b"\nthe last words");
+        let tail = stderr_tail(&err[..]);
+        assert_eq!(tail.len(), STDERR_TAIL);
+        assert!(tail.ends_with(b"the last words"));
+    }
+
+    #[test]
+    fn secrets_are_fresh_and_hidden_from_debug() {
+        let (a, b) = (Secret::fresh(), Secret::fresh());
+        assert_ne!(a, b);
+        assert_eq!(a.0.len(), 32);
+        assert_eq!(format!("{a:?}"), "Secret(…)");
+    }
 }
