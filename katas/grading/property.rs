@@ -6,7 +6,7 @@
 //! more to collect its full [`Failure`] (expected / got / transcript).
 
 use super::criterion::{Criterion, Failure};
-use super::verdict::panic_message;
+use super::verdict::caught_panic_message;
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::fmt::Debug;
@@ -40,7 +40,7 @@ where
             Ok(r) => r,
             Err(payload) => Err(Failure::panicked(
                 format!("{value:?}"),
-                panic_message(payload.as_ref()),
+                caught_panic_message(payload.as_ref()),
             )),
         }
     };

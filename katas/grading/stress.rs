@@ -26,8 +26,10 @@ where
                 let barrier = &barrier;
                 let work = &work;
                 scope.spawn(move || {
+                    super::quiet::mark_current_thread();
                     barrier.wait();
-                    work(i)
+                    panic::catch_unwind(panic::AssertUnwindSafe(|| work(i)))
+                        .map_err(|payload| (payload, super::quiet::take_location()))
                 })
             })
             .collect();
@@ -35,13 +37,18 @@ where
         let mut first_panic = None;
         for h in handles {
             match h.join() {
-                Ok(v) => results.push(v),
+                Ok(Ok(v)) => results.push(v),
+                Ok(Err(caught)) => {
+                    first_panic.get_or_insert(caught);
+                }
+                // The worker caught its own panic; only a panic while unwinding lands here.
                 Err(payload) => {
-                    first_panic.get_or_insert(payload);
+                    first_panic.get_or_insert((payload, None));
                 }
             }
         }
-        if let Some(payload) = first_panic {
+        if let Some((payload, location)) = first_panic {
+            super::quiet::set_location(location);
             panic::resume_unwind(payload);
         }
         results

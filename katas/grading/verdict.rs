@@ -196,6 +196,16 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// The text of a panic just caught on this thread, with where it happened when the quiet
+/// hook recorded it (`not yet implemented (at src/lib.rs:12:9)`).
+pub fn caught_panic_message(payload: &(dyn Any + Send)) -> String {
+    let message = panic_message(payload);
+    match super::quiet::take_location() {
+        Some(at) => format!("{message} (at {at})"),
+        None => message,
+    }
+}
+
 /// Runs a check on its own thread and waits at most `timeout` for it.
 ///
 /// A panic becomes `crash` (or `not_implemented` for `todo!()`); a check still running at the
@@ -207,7 +217,9 @@ pub fn run_with_watchdog(check: &Check, timeout: Duration) -> Verdict {
     let spawned = std::thread::Builder::new()
         .name(format!("check {}", check.criterion.id))
         .spawn(move || {
-            let outcome = panic::catch_unwind(AssertUnwindSafe(run));
+            super::quiet::mark_current_thread();
+            let outcome = panic::catch_unwind(AssertUnwindSafe(run))
+                .map_err(|payload| (caught_panic_message(payload.as_ref()), payload));
             // The receiver may have given up waiting; nothing to do then.
             let _ = tx.send(outcome);
         });
@@ -219,11 +231,10 @@ pub fn run_with_watchdog(check: &Check, timeout: Duration) -> Verdict {
     }
     match rx.recv_timeout(timeout) {
         Ok(Ok(result)) => Verdict::from_result(check.criterion, result),
-        Ok(Err(payload)) => {
+        Ok(Err((msg, payload))) => {
             if let Some(Unavailable { reason }) = payload.downcast_ref::<Unavailable>() {
                 return Verdict::bare(Status::Unavailable, reason.clone());
             }
-            let msg = panic_message(payload.as_ref());
             Verdict::from_result(
                 check.criterion,
                 Err(Failure::panicked("(see the criterion's property)", msg)),
