@@ -23,24 +23,28 @@
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
-//! - `main.rs` — the `kata` command line (`list`, `prompt`, `rubric`, `grade`, `mutants`, `analyze`).
+//! - `main.rs` — the `kata` command line (`list`, `prompt`, `rubric`, `rules`, `grade`,
+//!   `mutants`, `analyze`).
 //!
-//! Every kata folder has the same six files:
+//! Every kata folder has the same six rooms. A room is a file, or — once it outgrows about 800
+//! lines — a folder of the same name holding one-job files (`conformance/mod.rs` with the
+//! criteria, the rule table and `suite()`; `conformance/model.rs`, the oracle;
+//! `conformance/stage1.rs` …; `reference/` with one file per solution):
 //!
-//! | file | job |
+//! | room | job |
 //! |---|---|
 //! | `PROMPT.md` | the interview prompt, stage by stage |
-//! | `mod.rs` | the contract: traits, config types, typed errors; the kata's registration |
-//! | `reference.rs` | the model answer |
+//! | `mod.rs` | the contract: traits, config types, typed errors, each rule with its id; the kata's registration |
+//! | `reference` | the model answer |
 //! | `exercise.rs` | the stub the candidate edits (`todo!()` bodies that restate the contract) |
-//! | `conformance.rs` | the rubric: criteria and checks, generic over the contract |
-//! | `mutants.rs` | known-wrong implementations, one per realistic bug, plus hostile ones |
+//! | `conformance` | the rubric: criteria, the rule table, checks generic over the contract |
+//! | `mutants` | known-wrong implementations, one per realistic bug, plus hostile ones |
 //!
 //! # Architecture invariants
 //!
 //! - **`grading/` names no kata.** Katas describe themselves with a
 //!   [`grading::Kata`] and register in [`katas`]; adding a kata touches no grader code.
-//! - **A kata's `conformance.rs` sees only its contract**, never the reference's internals, so
+//! - **A kata's `conformance` sees only its contract**, never the reference's internals, so
 //!   any correct design — a mutex or atomics, a different data structure — gets full marks.
 //! - **Time reaches solution code only through [`clock::Clock`]; randomness only through an
 //!   injected RNG or dice.** No check sleeps. The one real clock in the rubric is a real
@@ -54,6 +58,12 @@
 //!   contract trait: the compiler checks it.
 //! - **Every automated criterion is failed by at least one mutant** — [`grading::audit`] checks
 //!   it and `tests/mutants.rs` proves it, twenty runs in a row.
+//! - **Every rule of a contract has a criterion and a mutant.** Each kata's rule table
+//!   ([`grading::Rule`]) maps every normative statement of its contract to the criteria that
+//!   drive a solution into it; each realistic mutant names the rules it breaks;
+//!   [`grading::audit`] fails on a rule without either, or a criterion outside the table.
+//! - **Solution code cannot write a verdict.** A grader child reports on stdout only with the
+//!   secret its parent handed it on stdin ([`grading::isolate`]); it runs under a memory limit.
 //! - **Nothing that runs solution code can hang**: a watchdog in process, a hard deadline per
 //!   child process in `kata grade`.
 //!

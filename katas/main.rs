@@ -65,6 +65,12 @@ enum Command {
         #[arg(long, default_value_t = grading::isolate::DEFAULT_MEMORY_MB)]
         memory_mb: u64,
     },
+    /// Print a kata's rule table: each normative rule of its contract, the criteria that drive a
+    /// solution into it, and the mutants that break it.
+    Rules {
+        /// Kata id (see `kata list`).
+        kata: String,
+    },
     /// List a kata's mutants: known-wrong implementations the rubric must reject.
     Mutants {
         /// Kata id (see `kata list`).
@@ -120,6 +126,10 @@ fn run(command: Command) -> Result<ExitCode, Usage> {
         }
         Command::Rubric { kata } => {
             print!("{}", rubric(&find_kata(&kata)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { kata } => {
+            print!("{}", rules(&find_kata(&kata)?));
             Ok(ExitCode::SUCCESS)
         }
         Command::Mutants { kata } => {
@@ -360,6 +370,37 @@ fn rubric(kata: &Kata) -> String {
             m.name,
             m.look_for.replace('|', "\\|"),
             m.weight
+        ));
+    }
+    out
+}
+
+fn rules(kata: &Kata) -> String {
+    let mutants = (kata.mutants)();
+    let mut out = format!(
+        "# Rules: {} — {}\n\nEach normative rule of the contract, the criteria that drive a solution \
+         into it, and the mutants (known-wrong solutions) that break it.\n\n",
+        kata.id, kata.title
+    );
+    out.push_str("| Rule | Says | Criteria | Broken by |\n|---|---|---|---|\n");
+    let code = |ids: Vec<&str>| {
+        ids.iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for r in kata.rules {
+        let breakers = mutants
+            .iter()
+            .filter(|m| m.breaks.contains(&r.id))
+            .map(|m| m.name)
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            r.id,
+            r.text.replace('|', "\\|"),
+            code(r.criteria.to_vec()),
+            code(breakers)
         ));
     }
     out

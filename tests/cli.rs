@@ -64,6 +64,23 @@ fn prompt_rubric_and_mutants_print_for_every_kata() {
             stdout(&m).lines().count() >= 4,
             "{id} lists too few mutants"
         );
+        let rules = kata(&["rules", id]);
+        assert!(rules.status.success());
+        let k = lld_katas::kata(id).unwrap();
+        // One row per rule, each naming its criteria and the mutants that break it.
+        let rows: Vec<String> = stdout(&rules)
+            .lines()
+            .filter(|l| l.starts_with(&format!("| `{id}/")))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(rows.len(), k.rules.len(), "{id}: {}", stdout(&rules));
+        for row in rows {
+            assert!(row.contains(&format!("`{id}/stage")), "{id}: {row}");
+            assert!(
+                !row.ends_with("|  |"),
+                "{id}: a rule broken by no mutant: {row}"
+            );
+        }
     }
 }
 
