@@ -329,3 +329,46 @@ fn criteria_whose_service_cannot_start_read_unavailable_not_failed() {
         stdout(&text)
     );
 }
+
+#[test]
+fn the_prompt_unfolds_stage_by_stage_and_hints_name_their_criterion() {
+    for k in lld_katas::katas() {
+        let all = k.stage_count();
+        for n in 1..=all {
+            let o = kata(&["prompt", k.id, "--stage", &n.to_string()]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let p = stdout(&o);
+            assert!(
+                p.contains(&format!("## Stage {n}")),
+                "{}: stage {n}:\n{p}",
+                k.id
+            );
+            assert!(
+                !p.contains(&format!("## Stage {}", n + 1)),
+                "{}: stage {} shown too early",
+                k.id,
+                n + 1
+            );
+        }
+        assert_eq!(
+            stdout(&kata(&["prompt", k.id, "--stage", &all.to_string()])),
+            stdout(&kata(&["prompt", k.id])),
+            "{}: the last stage shows the whole prompt",
+            k.id
+        );
+        let o = kata(&["prompt", k.id, "--stage", "0"]);
+        assert_eq!(o.status.code(), Some(2));
+        let c = &k.criteria[0];
+        let o = kata(&["hint", c.id]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains(c.hint) && stdout(&o).contains(c.property));
+    }
+    assert_eq!(kata(&["hint", "no/such/criterion"]).status.code(), Some(2));
+    // `next` and `watch` belong to a candidate's crate; the checkout says how to make one.
+    for cmd in ["next", "watch"] {
+        let o = kata(&[cmd]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("kata new"), "{}", stderr(&o));
+    }
+    assert!(kata(&["status"]).status.success());
+}

@@ -27,6 +27,10 @@ pub struct Kata {
     pub reference: fn() -> Vec<Check>,
     /// The candidate's stub's suite.
     pub exercise: fn() -> Vec<Check>,
+    /// The stub's source (`exercise.rs`), which `kata new` copies into a candidate's crate.
+    /// It names the contract as `super::…` and the crate as `crate::…`, and ends with a
+    /// `pub fn suite() -> Vec<Check>` that binds the rubric to its own types.
+    pub stub: &'static str,
     /// Known-wrong implementations the rubric must reject.
     pub mutants: fn() -> Vec<Mutant>,
     /// The kata's own analysis tool, run by `kata analyze <kata> [ARGS…]`, if it has one. It

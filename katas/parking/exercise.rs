@@ -70,3 +70,9 @@ impl ParkingLot for Lot {
         todo!("free spots per level and spot kind, right now")
     }
 }
+
+/// This solution's conformance suite: every criterion of the rubric, bound to the types above.
+/// `cargo test` and `kata grade` run it; leave it as it is.
+pub fn suite() -> Vec<crate::grading::Check> {
+    super::conformance::suite::<Lot>()
+}

@@ -559,7 +559,8 @@ pub fn kata() -> Kata {
         rules: conformance::RULES,
         manual: MANUAL,
         reference: reference_suite,
-        exercise: exercise_suite,
+        exercise: exercise::suite,
+        stub: include_str!("exercise.rs"),
         mutants: mutants::catalogue,
         analyze: None,
     }
@@ -567,10 +568,6 @@ pub fn kata() -> Kata {
 
 fn reference_suite() -> Vec<Check> {
     conformance::suite::<reference::Lot>()
-}
-
-fn exercise_suite() -> Vec<Check> {
-    conformance::suite::<exercise::Lot>()
 }
 
 #[doc = include_str!("PROMPT.md")]

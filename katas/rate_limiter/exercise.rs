@@ -129,3 +129,9 @@ impl SharedRateLimiter for RedisTokenBucket {
         )
     }
 }
+
+/// This solution's conformance suite: every criterion of the rubric, bound to the types above.
+/// `cargo test` and `kata grade` run it; leave it as it is.
+pub fn suite() -> Vec<crate::grading::Check> {
+    super::conformance::suite::<TokenBucket, KeyedTokenBucket<u32>, RedisTokenBucket>()
+}

@@ -409,7 +409,8 @@ pub fn kata() -> Kata {
         rules: conformance::RULES,
         manual: MANUAL,
         reference: reference_suite,
-        exercise: exercise_suite,
+        exercise: exercise::suite,
+        stub: include_str!("exercise.rs"),
         mutants: mutants::catalogue,
         analyze: None,
     }
@@ -420,14 +421,6 @@ fn reference_suite() -> Vec<Check> {
         reference::TokenBucket,
         reference::KeyedTokenBucket<u32>,
         reference::RedisTokenBucket,
-    >()
-}
-
-fn exercise_suite() -> Vec<Check> {
-    conformance::suite::<
-        exercise::TokenBucket,
-        exercise::KeyedTokenBucket<u32>,
-        exercise::RedisTokenBucket,
     >()
 }
 

@@ -87,3 +87,9 @@ impl super::Game for Game {
         todo!("the winner, once there is one")
     }
 }
+
+/// This solution's conformance suite: every criterion of the rubric, bound to the types above.
+/// `cargo test` and `kata grade` run it; leave it as it is.
+pub fn suite() -> Vec<crate::grading::Check> {
+    super::conformance::suite::<Board>()
+}

@@ -530,7 +530,8 @@ pub fn kata() -> Kata {
         rules: conformance::RULES,
         manual: MANUAL,
         reference: reference_suite,
-        exercise: exercise_suite,
+        exercise: exercise::suite,
+        stub: include_str!("exercise.rs"),
         mutants: mutants::catalogue,
         analyze: Some(tool::run),
     }
@@ -538,10 +539,6 @@ pub fn kata() -> Kata {
 
 fn reference_suite() -> Vec<Check> {
     conformance::suite::<reference::Board>()
-}
-
-fn exercise_suite() -> Vec<Check> {
-    conformance::suite::<exercise::Board>()
 }
 
 #[doc = include_str!("PROMPT.md")]
