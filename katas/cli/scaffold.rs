@@ -36,7 +36,7 @@ fn module_of(kata: &Kata) -> String {
 fn as_crate_root(kata: &Kata, source: &str) -> String {
     let module = module_of(kata);
     // The module docs speak of the checkout's commands; a crate of its own has its own.
-    let body = source.trim_start_matches(|c: char| c == '\u{feff}');
+    let body = source.trim_start_matches('\u{feff}');
     let docs_end = body
         .lines()
         .take_while(|l| l.starts_with("//!"))
