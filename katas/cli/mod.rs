@@ -6,8 +6,8 @@
 //! criterion did not pass, 2 on usage errors (unknown kata, implementation, stage or format),
 //! 3 when a submitted solution does not compile.
 //!
-//! - [`scaffold`] — `kata new` and building a submitted solution (`grade --solution`).
-//! - [`stages`] — the prompt by stage, a candidate's progress, `next`, `watch`, `status`.
+//! - `scaffold.rs` — `kata new` and building a submitted solution (`grade --solution`).
+//! - `stages.rs` — the prompt by stage, a candidate's progress, `next`, `watch`, `status`.
 
 mod scaffold;
 mod stages;
