@@ -23,8 +23,9 @@
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
-//! - `main.rs` — the `kata` command line (`list`, `prompt`, `rubric`, `rules`, `grade`,
-//!   `mutants`, `analyze`).
+//! - [`cli`] — the `kata` command line (`list`, `prompt`, `hint`, `rubric`, `rules`, `grade`,
+//!   `mutants`, `analyze`, `new`, `next`, `watch`, `status`), shared by the checkout's `main.rs`
+//!   and every candidate's crate (which binds its own solution in as `exercise`).
 //!
 //! Every kata folder has the same six rooms. A room is a file, or — once it outgrows about 800
 //! lines — a folder of the same name holding one-job files (`conformance/mod.rs` with the
