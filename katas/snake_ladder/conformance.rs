@@ -66,7 +66,7 @@ pub const BOARD_FILE: Criterion = Criterion::new(
     1,
     3,
     "board files parse; bad files name the line and the reason",
-    "any board written in the documented format (comments, blank lines, any spacing) parses to exactly its squares and jumps, in order; a bad file is a ParseError with the 1-based number of the first bad line and the reason",
+    "any board written in the documented format (comments, blank lines, extra spaces and tabs between the words) parses to exactly its squares and jumps, in order; a bad file is a ParseError with the 1-based number of the first bad line and the right kind of reason (its wording is free)",
     "count lines from 1 as you read them (enumerate() starts at 0), and strip comments before splitting into words",
 );
 /// Turn order, including after extra turns.
@@ -129,7 +129,7 @@ pub const REPLAY: Criterion = Criterion::new(
     2,
     3,
     "a seed replays its game exactly",
-    "two games with the same board, rules, players and seeded_dice(seed) produce the same events, even when their turns are interleaved; different seeds give different games",
+    "two games with the same board, rules, players and seeded_dice(seed) produce the same events, even when their turns are interleaved",
     "keep the generator's state inside the dice value; no global or thread-local RNG",
 );
 /// Long chains: no recursion limits.
@@ -1428,8 +1428,9 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                     1 => Jump::ladder(a, b),
                     _ => Jump::either_way(a, b),
                 };
+                // Extra spaces around the words, never none: the format writes `A -> B`.
                 let text = if st == 1 {
-                    format!("{j}").replace(" -> ", "->")
+                    format!("{j}").replace(" -> ", "  ->   ")
                 } else {
                     format!("{j}")
                 };
@@ -1453,7 +1454,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                 }
                 4 => {
                     let l = bad_line(&mut lines, "ladder 5 7");
-                    err(l, ParseReason::Malformed("ladder BOTTOM -> TOP"))
+                    err(l, ParseReason::Malformed("any shape"))
                 }
                 5 => {
                     let l = bad_line(&mut lines, "snake 12 -> -3");
@@ -1480,6 +1481,38 @@ fn file_case() -> impl Strategy<Value = FileCase> {
             };
             FileCase { lines, expected }
         })
+}
+
+/// Whether two parses agree on what the contract fixes: the board, or the line and the kind of
+/// the reason. The payloads of `Malformed`, `BadNumber` and `UnknownKeyword` are explanations
+/// whose wording the contract leaves to the solution.
+fn same_parse(got: &Result<BoardSpec, ParseError>, want: &Result<BoardSpec, ParseError>) -> bool {
+    match (got, want) {
+        (Ok(g), Ok(w)) => g == w,
+        (Err(g), Err(w)) => {
+            g.line == w.line
+                && std::mem::discriminant(&g.reason) == std::mem::discriminant(&w.reason)
+        }
+        _ => false,
+    }
+}
+
+/// How a parse is shown in a failure: errors by line and kind, as [`same_parse`] compares them.
+fn show_parse(r: &Result<BoardSpec, ParseError>) -> String {
+    match r {
+        Ok(spec) => format!("Ok({})", describe(spec)),
+        Err(e) => format!("Err(line {}, {}) — {e}", e.line, reason_kind(&e.reason)),
+    }
+}
+
+fn reason_kind(r: &ParseReason) -> &'static str {
+    match r {
+        ParseReason::UnknownKeyword(_) => "UnknownKeyword",
+        ParseReason::Malformed(_) => "Malformed",
+        ParseReason::BadNumber(_) => "BadNumber",
+        ParseReason::DuplicateSquares => "DuplicateSquares",
+        ParseReason::MissingSquares => "MissingSquares",
+    }
 }
 
 /// Board files round-trip; bad files name the line.
@@ -1509,11 +1542,14 @@ pub fn board_file<B: SnakeLadder>() -> Result<(), Failure> {
     check_property(&BOARD_FILE, 300, file_case(), |case| {
         let text = case.lines.join("\n");
         let got = B::parse(&text);
-        if got != case.expected {
+        if !same_parse(&got, &case.expected) {
             return Err(Failure::new(
                 format!("SnakeLadder::parse of:\n{case:?}"),
-                format!("{:?}", case.expected),
-                format!("{got:?}"),
+                match &case.expected {
+                    Ok(_) => show_parse(&case.expected),
+                    Err(e) => format!("Err(line {}, {})", e.line, reason_kind(&e.reason)),
+                },
+                show_parse(&got),
             ));
         }
         Ok(())
@@ -1791,7 +1827,7 @@ pub fn chained_jumps<B: SnakeLadder>() -> Result<(), Failure> {
     )
 }
 
-/// A seed replays its game; different seeds differ.
+/// A seed replays its game, even when two games with it are played in alternation.
 pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
     let strategy = setup(60, 2..=4).prop_filter("dice with a choice", |s| s.rules.dice.faces > 1);
     check_property(&REPLAY, 60, strategy, |s| {
@@ -1802,10 +1838,9 @@ pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
                 .new_game(s.players, B::seeded_dice(seed))
                 .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))
         };
-        let (mut a, mut b, mut c) = (new(s.seed)?, new(s.seed)?, new(s.seed ^ 0x5DEE_CE66)?);
-        let mut differs = false;
+        let (mut a, mut b) = (new(s.seed)?, new(s.seed)?);
         for turn in 1..=300 {
-            let (ea, eb, ec) = (a.play_turn(), b.play_turn(), c.play_turn());
+            let (ea, eb) = (a.play_turn(), b.play_turn());
             if ea != eb {
                 return Err(Failure::new(
                     format!(
@@ -1816,23 +1851,9 @@ pub fn replay<B: SnakeLadder>() -> Result<(), Failure> {
                     show_result(&eb),
                 ));
             }
-            differs |= ea != ec;
-            if ea.is_err() && ec.is_err() {
+            if ea.is_err() {
                 break;
             }
-        }
-        // Over 300 turns with a real choice of faces, two seeds agreeing everywhere is (almost)
-        // impossible unless the seed is ignored.
-        if !differs && s.spec.squares > 12 {
-            return Err(Failure::new(
-                format!(
-                    "{log}\ngames with seeded_dice({}) and seeded_dice({})",
-                    s.seed,
-                    s.seed ^ 0x5DEE_CE66
-                ),
-                "different seeds give different games",
-                "every turn was the same",
-            ));
         }
         Ok(())
     })
