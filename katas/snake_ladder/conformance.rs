@@ -15,7 +15,7 @@ use super::{
     MAX_DICE, MAX_FACES, MAX_SQUARES, Overshoot, ParseError, ParseReason, Rules, ScriptedDice,
     SnakeLadder, SplitMix64, TurnEvent,
 };
-use crate::grading::{Check, Criterion, Failure, Transcript, check_property};
+use crate::grading::{Check, Criterion, Failure, Rule, Transcript, check_property};
 use proptest::prelude::*;
 use std::collections::VecDeque;
 use std::fmt;
@@ -84,7 +84,7 @@ pub const DICE: Criterion = Criterion::new(
     2,
     3,
     "dice roll 1..=faces, fairly, `count` per turn",
-    "seeded dice roll every face in 1..=faces and nothing else, each about equally often; a turn rolls exactly `count` dice and moves by their sum",
+    "seeded dice roll every face in 1..=faces and nothing else, each about equally often; a turn rolls exactly `count` dice and moves by their sum; a die showing a face outside 1..=faces makes the turn InvalidRoll { value, faces }, which changes nothing (squares, player to move, highest rolls in a row)",
     "map a random number r to a face with 1 + r % faces (or better, a multiply-shift), not r % faces and not r % (faces + 1)",
 );
 /// Overshoot rules at their boundaries.
@@ -769,9 +769,20 @@ fn playable(rules: Rules) -> Rules {
     }
 }
 
+/// Squares above the smallest allowed N, with exactly-at (0) and one past (1) mixed in.
+fn board_size(max_extra: u32) -> impl Strategy<Value = u32> {
+    prop_oneof![4 => 0..=max_extra, 1 => Just(0u32), 1 => Just(1u32), 1 => Just(max_extra)]
+}
+
+/// A fraction of N in thousandths, with both ends mixed in: 0 maps to square 1, 999 to the
+/// last square (N − 1 for a start, N for an end) on any board below 1,000 squares.
+fn fraction() -> impl Strategy<Value = u32> {
+    prop_oneof![4 => 0u32..1000, 1 => Just(0u32), 1 => Just(999u32)]
+}
+
 /// Candidate jumps as (from, to, kind) fractions of N, so they shrink with the board.
 fn raw_jumps() -> impl Strategy<Value = Vec<(u32, u32, u8)>> {
-    prop::collection::vec((0u32..1000, 0u32..1000, 0u8..3), 0..9)
+    prop::collection::vec((fraction(), fraction(), 0u8..3), 0..9)
 }
 
 fn kind(k: u8, from: u32, to: u32) -> Jump {
@@ -865,7 +876,7 @@ fn setup(
     players: std::ops::RangeInclusive<usize>,
 ) -> impl Strategy<Value = Setup> {
     let board =
-        (any_rules(), 0u32..=max_squares, raw_jumps()).prop_map(move |(rules, extra, raw)| {
+        (any_rules(), board_size(max_squares), raw_jumps()).prop_map(move |(rules, extra, raw)| {
             let rules = playable(rules);
             let min = rules.dice.highest().max(2);
             let squares = min + extra % (max_squares.saturating_sub(min) + 1);
@@ -1058,7 +1069,26 @@ pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
     for BoardCase(spec, rules) in &edges {
         expect_verdict::<B>(spec, rules)?;
     }
-    let strategy = (any_rules(), 0u32..=60, raw_jumps()).prop_map(|(rules, extra, raw)| {
+    // The largest board allowed, with a ladder onto N from the last square before it. Valid by
+    // inspection (every square reaches N one step at a time), so no oracle is needed.
+    let largest = BoardSpec {
+        squares: MAX_SQUARES,
+        jumps: vec![
+            Jump::ladder(MAX_SQUARES - 1, MAX_SQUARES),
+            Jump::snake(3, 1),
+        ],
+    };
+    if let Err(e) = B::new(&largest, &Rules::default()) {
+        return Err(Failure::new(
+            format!(
+                "{}\nSnakeLadder::new(board, rules)",
+                setup_line(&largest, &Rules::default())
+            ),
+            format!("Ok(board): N = MAX_SQUARES = {MAX_SQUARES} is allowed"),
+            format!("Err({e:?}): {e}"),
+        ));
+    }
+    let strategy = (any_rules(), board_size(60), raw_jumps()).prop_map(|(rules, extra, raw)| {
         let rules = playable(rules);
         let squares = rules.dice.highest().max(2) + extra;
         BoardCase(valid_board(&rules, squares, &raw), rules)
@@ -1068,94 +1098,111 @@ pub fn valid_boards<B: SnakeLadder>() -> Result<(), Failure> {
     })
 }
 
-/// A valid board with one defect injected.
+/// Puts defect number `defect` (0..9) into a board: bad dice, a bad N, or a jump that leaves
+/// the board, starts on N, goes to itself, repeats a start, or goes the wrong way.
+fn inject(
+    spec: &mut BoardSpec,
+    rules: &mut Rules,
+    defect: u8,
+    at: prop::sample::Index,
+    wiggle: u32,
+) {
+    let n = spec.squares;
+    let pick = |spec: &BoardSpec| spec.jumps.get(at.index(spec.jumps.len().max(1))).copied();
+    let insert = |spec: &mut BoardSpec, j: Jump| {
+        let i = at.index(spec.jumps.len() + 1);
+        spec.jumps.insert(i, j);
+    };
+    match defect {
+        0 => {
+            rules.dice = [
+                DiceSpec { count: 0, faces: 6 },
+                DiceSpec { count: 1, faces: 0 },
+                DiceSpec {
+                    count: MAX_DICE + 1,
+                    faces: 2,
+                },
+                DiceSpec {
+                    count: 1,
+                    faces: MAX_FACES + 1,
+                },
+            ][wiggle as usize]
+        }
+        1 => {
+            spec.squares = [rules.dice.highest().max(2) - 1, 0, 1, MAX_SQUARES + 1][wiggle as usize]
+        }
+        2 => insert(
+            spec,
+            [
+                Jump::ladder(0, n / 2 + 1),
+                Jump::ladder(n / 2, n + 1),
+                Jump::snake(n + 1, 1),
+                Jump::snake(n / 2 + 1, 0),
+            ][wiggle as usize],
+        ),
+        3 => insert(
+            spec,
+            [
+                Jump::snake(n, 1),
+                Jump::snake(n, n - 1),
+                Jump::either_way(n, 1),
+                Jump::ladder(n, n),
+            ][wiggle as usize],
+        ),
+        4 => {
+            let s = 1 + wiggle % (n - 1);
+            insert(spec, Jump::either_way(s, s));
+        }
+        5 | 6 => match pick(spec) {
+            Some(j) => {
+                let to = if j.to == 1 { 2.min(n) } else { 1 };
+                spec.jumps
+                    .push(Jump::either_way(j.from, if to == j.from { n } else { to }));
+            }
+            None => {
+                spec.jumps.push(Jump::ladder(1, n));
+                spec.jumps.push(Jump::snake(1, 1 + wiggle % (n - 1)));
+            }
+        },
+        _ => {
+            let s = 2 + wiggle % (n - 2).max(1);
+            let s = s.min(n - 1);
+            insert(
+                spec,
+                if defect == 7 {
+                    Jump {
+                        from: s,
+                        to: s - 1,
+                        kind: JumpKind::Ladder,
+                    }
+                } else {
+                    Jump {
+                        from: s - 1,
+                        to: s,
+                        kind: JumpKind::Snake,
+                    }
+                },
+            );
+        }
+    }
+}
+
+/// A valid board with one defect injected — or two, so that the documented order (dice,
+/// squares, then jump by jump in the order written, each jump's checks in order) decides which
+/// one is reported, and not the order in which a solution happens to look for them.
 fn broken_board() -> impl Strategy<Value = BoardCase> {
-    let base = (any_rules(), 0u32..=30, raw_jumps()).prop_map(|(rules, extra, raw)| {
+    let base = (any_rules(), board_size(30), raw_jumps()).prop_map(|(rules, extra, raw)| {
         let squares = rules.dice.highest().max(2) + extra;
         (valid_board(&rules, squares, &raw), rules)
     });
-    (base, 0u8..9, any::<prop::sample::Index>(), 0u32..4).prop_map(
-        |((mut spec, mut rules), defect, at, wiggle)| {
-            let n = spec.squares;
-            let pick =
-                |spec: &BoardSpec| spec.jumps.get(at.index(spec.jumps.len().max(1))).copied();
-            let insert = |spec: &mut BoardSpec, j: Jump| {
-                let i = at.index(spec.jumps.len() + 1);
-                spec.jumps.insert(i, j);
-            };
-            match defect {
-                0 => {
-                    rules.dice = [
-                        DiceSpec { count: 0, faces: 6 },
-                        DiceSpec { count: 1, faces: 0 },
-                        DiceSpec {
-                            count: MAX_DICE + 1,
-                            faces: 2,
-                        },
-                        DiceSpec {
-                            count: 1,
-                            faces: MAX_FACES + 1,
-                        },
-                    ][wiggle as usize]
-                }
-                1 => {
-                    spec.squares =
-                        [rules.dice.highest().max(2) - 1, 0, 1, MAX_SQUARES + 1][wiggle as usize]
-                }
-                2 => insert(
-                    &mut spec,
-                    [
-                        Jump::ladder(0, n / 2 + 1),
-                        Jump::ladder(n / 2, n + 1),
-                        Jump::snake(n + 1, 1),
-                        Jump::snake(n / 2 + 1, 0),
-                    ][wiggle as usize],
-                ),
-                3 => insert(
-                    &mut spec,
-                    [
-                        Jump::snake(n, 1),
-                        Jump::snake(n, n - 1),
-                        Jump::either_way(n, 1),
-                        Jump::ladder(n, n),
-                    ][wiggle as usize],
-                ),
-                4 => {
-                    let s = 1 + wiggle % (n - 1);
-                    insert(&mut spec, Jump::either_way(s, s));
-                }
-                5 | 6 => match pick(&spec) {
-                    Some(j) => {
-                        let to = if j.to == 1 { 2.min(n) } else { 1 };
-                        spec.jumps
-                            .push(Jump::either_way(j.from, if to == j.from { n } else { to }));
-                    }
-                    None => {
-                        spec.jumps.push(Jump::ladder(1, n));
-                        spec.jumps.push(Jump::snake(1, 1 + wiggle % (n - 1)));
-                    }
-                },
-                _ => {
-                    let s = 2 + wiggle % (n - 2).max(1);
-                    let s = s.min(n - 1);
-                    insert(
-                        &mut spec,
-                        if defect == 7 {
-                            Jump {
-                                from: s,
-                                to: s - 1,
-                                kind: JumpKind::Ladder,
-                            }
-                        } else {
-                            Jump {
-                                from: s - 1,
-                                to: s,
-                                kind: JumpKind::Snake,
-                            }
-                        },
-                    );
-                }
+    let defect = (0u8..9, any::<prop::sample::Index>(), 0u32..4);
+    (base, defect.clone(), prop::option::of(defect)).prop_map(
+        |((mut spec, mut rules), (defect, at, wiggle), second)| {
+            if let Some((later, at2, wiggle2)) = second {
+                // A defective jump first, then any defect: two jumps' defects in either order.
+                inject(&mut spec, &mut rules, later.max(2), at2, wiggle2);
             }
+            inject(&mut spec, &mut rules, defect, at, wiggle);
             BoardCase(spec, rules)
         },
     )
@@ -1189,6 +1236,46 @@ pub fn invalid_boards<B: SnakeLadder>() -> Result<(), Failure> {
             BoardSpec {
                 squares: 5,
                 jumps: vec![],
+            },
+            Rules::default(),
+        ),
+        // Two defects: the first jump written is reported, whatever its defect.
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::snake(3, 8), Jump::ladder(5, 101)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::ladder(4, 14), Jump::snake(4, 2), Jump::snake(100, 5)],
+            },
+            Rules::default(),
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::either_way(7, 7), Jump::snake(100, 5)],
+            },
+            Rules::default(),
+        ),
+        // Dice before squares, jumps before chains.
+        BoardCase(
+            BoardSpec {
+                squares: 1,
+                jumps: vec![Jump::ladder(0, 1)],
+            },
+            Rules {
+                dice: DiceSpec { count: 0, faces: 6 },
+                ..Rules::default()
+            },
+        ),
+        BoardCase(
+            BoardSpec {
+                squares: 100,
+                jumps: vec![Jump::ladder(3, 9), Jump::ladder(9, 20), Jump::snake(20, 20)],
             },
             Rules::default(),
         ),
@@ -1393,13 +1480,17 @@ impl fmt::Debug for FileCase {
 }
 
 fn file_case() -> impl Strategy<Value = FileCase> {
-    let jumps = prop::collection::vec((1u32..200, 1u32..200, 0u8..3, 0u8..4), 0..8);
+    // Square numbers with the ends of 32 bits mixed in: the parser checks syntax only, so
+    // u32::MAX is a number like any other (and one past it is not).
+    let number =
+        || prop_oneof![6 => 1u32..200, 1 => Just(0u32), 1 => Just(u32::MAX), 1 => Just(1u32 << 31)];
+    let jumps = prop::collection::vec((number(), number(), 0u8..3, 0u8..5), 0..8);
     (
-        1u32..300,
+        prop_oneof![6 => 1u32..300, 1 => Just(u32::MAX), 1 => Just(1u32 << 31), 1 => Just(0u32)],
         jumps,
         0usize..10,
         0u8..8,
-        0u8..4,
+        0u8..5,
         any::<prop::sample::Index>(),
     )
         .prop_map(|(squares, jumps, squares_at, defect, style, at)| {
@@ -1407,7 +1498,9 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                 0 => s.to_string(),
                 1 => format!("  {s}   "),
                 2 => format!("{s}  # a comment"),
-                _ => format!("\t{s}"),
+                3 => format!("\t{s}"),
+                // A long line: the format sets no limit on line length.
+                _ => format!("{s}{}# {}", " ".repeat(1_000), "~".repeat(4_000)),
             };
             let mut lines = Vec::new();
             let mut spec = BoardSpec {
@@ -1420,7 +1513,7 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                     lines.push(squares_line.clone());
                 }
                 if st == 3 {
-                    lines.push("# comment line".into());
+                    lines.push("# squares = 7; snake 1 -> 2 (a comment, not a statement)".into());
                     lines.push(String::new());
                 }
                 let j = match k {
@@ -1461,14 +1554,20 @@ fn file_case() -> impl Strategy<Value = FileCase> {
                     err(l, ParseReason::BadNumber("-3".into()))
                 }
                 6 => {
-                    let l = bad_line(&mut lines, "squares = 99999999999");
-                    err(l, ParseReason::BadNumber("99999999999".into()))
+                    // One past u32::MAX, or far past it.
+                    let big = if squares % 2 == 0 {
+                        "4294967296"
+                    } else {
+                        "99999999999"
+                    };
+                    let l = bad_line(&mut lines, &format!("squares = {big}"));
+                    err(l, ParseReason::BadNumber(big.into()))
                 }
                 _ => {
                     // No squares line, or two.
                     let first = lines
                         .iter()
-                        .position(|l| l.contains("squares"))
+                        .position(|l| l.trim_start().starts_with("squares"))
                         .unwrap_or(0);
                     if at.index(2) == 0 {
                         lines.remove(first);
@@ -1627,6 +1726,25 @@ pub fn dice<B: SnakeLadder>() -> Result<(), Failure> {
             ));
         }
     }
+    // Faces outside 1..=faces: InvalidRoll, and the turn changes nothing — not the squares,
+    // not the player to move, not the count of highest rolls in a row. Only the last die of a
+    // turn is ever out of range, so every solution has rolled every die of the turn when it
+    // notices.
+    let extra = Rules {
+        extra_turn: ExtraTurn::OnHighestRoll,
+        ..Rules::default()
+    };
+    invalid_faces::<B>(&extra, 2, &[3, 0, 2, 7, 6, 6, 9, 6, 4, 100, 5], 11)?;
+    invalid_faces::<B>(
+        &Rules {
+            dice: DiceSpec { count: 2, faces: 6 },
+            overshoot: Overshoot::Bounce,
+            ..extra
+        },
+        2,
+        &[3, 4, 5, 0, 6, 6, 2, 7, 2, 2, 1, 3],
+        6,
+    )?;
     // Three four-faced dice per turn: each turn consumes three faces and moves by their sum.
     let rules = Rules {
         dice: DiceSpec { count: 3, faces: 4 },
@@ -1643,6 +1761,76 @@ pub fn dice<B: SnakeLadder>() -> Result<(), Failure> {
         &[1, 2, 3, 4, 4, 1, 3, 1, 2, 2, 2, 2],
         12,
     )
+}
+
+/// Plays `turns` turns on a 40-square board without jumps with scripted faces, some out of
+/// range (only ever the last die of a turn): those turns must be `InvalidRoll { value, faces }`
+/// and change nothing; the others must match the model game fed the valid turns only.
+fn invalid_faces<B: SnakeLadder>(
+    rules: &Rules,
+    players: usize,
+    script: &[u32],
+    turns: usize,
+) -> Result<(), Failure> {
+    let spec = BoardSpec {
+        squares: 40,
+        jumps: vec![],
+    };
+    let mut log = Transcript::new(format!(
+        "{}; scripted dice {script:?}",
+        setup_line(&spec, rules)
+    ));
+    let oracle = Oracle::new(&spec, rules)
+        .map_err(|e| Failure::new(&log, "a valid board (suite bug)", format!("{e}")))?;
+    let board = build::<B>(&spec, rules, &log)?;
+    let mut game = board
+        .new_game(players, Box::new(ScriptedDice::new(script.to_vec())))
+        .map_err(|e| Failure::new(&log, "a game", format!("{e:?}")))?;
+    log.step(format!("new_game(players: {players})"));
+    let mut model = ModelGame::new(&oracle, players);
+    let DiceSpec { count, faces } = rules.dice;
+    let mut shown = script.iter().copied().cycle();
+    for turn in 1..=turns {
+        let dice: Vec<u32> = shown.by_ref().take(count as usize).collect();
+        let dice_text = dice
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join("+");
+        let bad = dice.iter().copied().find(|&f| f == 0 || f > faces);
+        let expected = match bad {
+            Some(value) => Err(GameError::InvalidRoll { value, faces }),
+            None => model.turn(&dice),
+        };
+        let got = game.play_turn();
+        if got != expected {
+            return Err(Failure::new(
+                &log,
+                format!("turn {turn}, dice {dice_text}: {}", show_result(&expected)),
+                show_result(&got),
+            ));
+        }
+        log.step(format!(
+            "turn {turn}, dice {dice_text}: {}",
+            show_result(&got)
+        ));
+        let next = model.winner.is_none().then_some(model.current);
+        if game.positions() != model.positions.as_slice() || game.next_player() != next {
+            return Err(Failure::new(
+                &log,
+                format!(
+                    "positions() = {:?}, next_player() = {next:?}",
+                    model.positions
+                ),
+                format!(
+                    "positions() = {:?}, next_player() = {:?}",
+                    game.positions(),
+                    game.next_player()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Overshoot at every distance and roll, for every rule.
@@ -2010,7 +2198,7 @@ fn analysed<B: SnakeLadder>(s: &BoardCase) -> Result<(Oracle, B, Transcript), Fa
 
 /// Small boards under every rule set, with the classic board and edge cases first.
 fn analysis_boards() -> impl Strategy<Value = BoardCase> {
-    (any_rules(), 0u32..=30, raw_jumps()).prop_map(|(rules, extra, raw)| {
+    (any_rules(), board_size(30), raw_jumps()).prop_map(|(rules, extra, raw)| {
         let rules = playable(rules);
         let squares = rules.dice.highest().max(2) + extra;
         BoardCase(valid_board(&rules, squares, &raw), rules)
@@ -2241,5 +2429,152 @@ pub fn monte_carlo<B: SnakeLadder>() -> Result<(), Failure> {
     Ok(())
 }
 
-/// The contract's rules, each with the criteria that drive a solution into it.
-pub const RULES: &[crate::grading::Rule] = &[];
+/// The contract's rules, each with the criteria that drive a solution into it. The ids appear
+/// next to the statements in the contract's docs (`snake_ladder/mod.rs`).
+pub const RULES: &[Rule] = &[
+    Rule::new(
+        "snake-ladder/dice-range",
+        "Dice are 1 to MAX_DICE dice of 1 to MAX_FACES faces, both ends allowed; anything else is InvalidDice { count, faces }, checked before anything else.",
+        &[INVALID_BOARDS.id, VALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/squares-range",
+        "N is at least max(2, highest roll) and at most MAX_SQUARES, both ends allowed; anything else is SquaresOutOfRange { squares, min, max }, checked right after the dice.",
+        &[INVALID_BOARDS.id, VALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/jump-on-board",
+        "Both ends of a jump lie in 1..=N — a ladder may end on N and a jump may start on square 1 — or the board is JumpOutOfRange naming the jump.",
+        &[VALID_BOARDS.id, INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/no-jump-from-last",
+        "A jump starting on N is JumpFromLastSquare.",
+        &[INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/no-jump-to-itself",
+        "A jump ending where it starts is JumpToItself.",
+        &[INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/unique-start",
+        "A jump starting where an earlier one starts is DuplicateStart { first: the earlier, second: the later }.",
+        &[INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/declared-direction",
+        "A declared snake that goes up or a declared ladder that goes down is WrongDirection; `jump` may go either way.",
+        &[INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/error-order",
+        "new returns the first error in the documented order: dice, squares, then each jump in the order written (out of range, on N, to itself, repeated start, wrong direction), then chains or cycles, then reachability.",
+        &[INVALID_BOARDS.id],
+    ),
+    Rule::new(
+        "snake-ladder/chains-forbidden",
+        "Under ChainRule::Forbidden a jump ending on another jump's start is ChainedJump { jump, next }, naming the first such jump written.",
+        &[CHAINS_AND_CYCLES.id],
+    ),
+    Rule::new(
+        "snake-ladder/no-cycles",
+        "Under ChainRule::Follow chains are accepted, but a cycle of chained jumps is Cycle naming the first jump written that lies on it.",
+        &[CHAINS_AND_CYCLES.id, LONG_CHAINS.id],
+    ),
+    Rule::new(
+        "snake-ladder/reachable-finish",
+        "A board where some square a player can stand on has no way on to N is Unreachable, naming the lowest such square (0 when N is unreachable from the start).",
+        &[UNREACHABLE.id],
+    ),
+    Rule::new(
+        "snake-ladder/board-file-format",
+        "A board file is one statement per line — `squares = N` exactly once, `snake A -> B`, `ladder A -> B`, `jump A -> B` — with `#` comments, blank lines and extra spacing ignored, and lines of any length; it parses to its squares and its jumps in the order written.",
+        &[BOARD_FILE.id],
+    ),
+    Rule::new(
+        "snake-ladder/board-file-numbers",
+        "A square number in a board file is any non-negative integer that fits in 32 bits, u32::MAX included; anything else is BadNumber.",
+        &[BOARD_FILE.id],
+    ),
+    Rule::new(
+        "snake-ladder/parse-error-line",
+        "A bad file is a ParseError naming the first bad line, counting from 1, and the kind of reason; a missing `squares` line points one past the last line.",
+        &[BOARD_FILE.id],
+    ),
+    Rule::new(
+        "snake-ladder/no-players",
+        "new_game with no players is NoPlayers.",
+        &[TURN_ORDER.id],
+    ),
+    Rule::new(
+        "snake-ladder/turn-order",
+        "Every player starts on 0; players move in index order 0, 1, …, players − 1, 0, …, and after an extra turn or a forfeit the order resumes with the player after the one who rolled.",
+        &[TURN_ORDER.id, MANY_PLAYERS.id],
+    ),
+    Rule::new(
+        "snake-ladder/seeded-dice-fair",
+        "seeded_dice rolls every face in 1..=faces, each equally likely, and nothing else.",
+        &[DICE.id],
+    ),
+    Rule::new(
+        "snake-ladder/dice-per-turn",
+        "A turn calls Dice::roll once per die, count times, and moves by the sum.",
+        &[DICE.id],
+    ),
+    Rule::new(
+        "snake-ladder/invalid-roll",
+        "A die showing a face outside 1..=faces makes the turn InvalidRoll { value, faces }, and a failed turn changes nothing.",
+        &[DICE.id],
+    ),
+    Rule::new(
+        "snake-ladder/overshoot",
+        "A roll past N follows the rules' Overshoot: Stay does not move and takes no jump, Bounce ends on N − (position + roll − N) and takes the jump there, Finish ends on N and wins.",
+        &[OVERSHOOT.id],
+    ),
+    Rule::new(
+        "snake-ladder/exact-finish",
+        "A roll that reaches N exactly ends on N and wins, under every overshoot rule.",
+        &[OVERSHOOT.id, WIN_ON_LAST.id],
+    ),
+    Rule::new(
+        "snake-ladder/win-after-jumps",
+        "Ending the move on N wins, decided after the jumps: a ladder to N wins, and no other turn does.",
+        &[WIN_ON_LAST.id],
+    ),
+    Rule::new(
+        "snake-ladder/game-over",
+        "After the win, next_player is None and every play_turn is GameOver { winner }, changing nothing.",
+        &[WIN_ON_LAST.id],
+    ),
+    Rule::new(
+        "snake-ladder/extra-turn",
+        "With OnHighestRoll, a highest roll — every die on its top face — gives the mover another turn unless it won; with Never there are no extra turns.",
+        &[EXTRA_TURNS.id],
+    ),
+    Rule::new(
+        "snake-ladder/forfeit-third",
+        "The third highest roll in a row is forfeited: the mover does not move, the turn passes, and the count of highest rolls starts again for the next player.",
+        &[EXTRA_TURNS.id, TURN_ORDER.id],
+    ),
+    Rule::new(
+        "snake-ladder/follow-chains",
+        "Under ChainRule::Follow a move follows jump after jump to a square with no jump: `landed` is the square the roll reached, `to` the chain's end, and no player ever rests on a jump's start.",
+        &[CHAINED_JUMPS.id, LONG_CHAINS.id],
+    ),
+    Rule::new(
+        "snake-ladder/replay",
+        "Dice from seeded_dice(seed) are fixed by the seed alone: two games with the same setup and seed replay the same events, even when played in alternation.",
+        &[REPLAY.id],
+    ),
+    Rule::new(
+        "snake-ladder/expected-turns",
+        "analyze().expected_turns is the exact expected number of turns of one player's game, forfeited turns included.",
+        &[EXPECTED_TURNS.id, MONTE_CARLO.id],
+    ),
+    Rule::new(
+        "snake-ladder/distribution",
+        "finished_within(k) has k + 1 entries, entry j exactly P(finished within j turns) with entry 0 equal to 0; median_turns is the smallest k with that probability at least 1/2, and shortest_game the fewest turns that can finish.",
+        &[DISTRIBUTION.id, MONTE_CARLO.id],
+    ),
+];

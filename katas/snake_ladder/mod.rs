@@ -9,20 +9,25 @@
 //!
 //! ## The model, precisely
 //!
-//! - A board has `squares` N, numbered `1..=N`; every player starts off the board, at 0.
+//! - A board has `squares` N, numbered `1..=N`; every player starts off the board, at 0
+//!   (rule `snake-ladder/turn-order`).
 //! - A [`Jump`] moves a player who *ends a move* on its `from` square to its `to` square:
 //!   a snake goes down, a ladder goes up.
 //! - A turn is **one roll** of [`DiceSpec::count`] dice with [`DiceSpec::faces`] faces each;
 //!   the roll is their sum. The mover goes `roll` squares forward; if that passes N the
-//!   [`Overshoot`] rule decides (stay where you are, bounce back off N, or finish anyway).
-//!   Then the jump on the square reached is taken, and — when [`ChainRule::Follow`] — the jump on
-//!   the square *that* reaches, and so on.
-//! - Ending the move on N — directly or by a ladder — wins, and the game is over.
+//!   [`Overshoot`] rule decides (stay where you are, bounce back off N, or finish anyway; rule
+//!   `snake-ladder/overshoot`); a roll that reaches N exactly is no overshoot (rule
+//!   `snake-ladder/exact-finish`). Then the jump on the square reached is taken, and — when
+//!   [`ChainRule::Follow`] — the jump on the square *that* reaches, and so on (rule
+//!   `snake-ladder/follow-chains`).
+//! - Ending the move on N — directly or by a ladder — wins (rule `snake-ladder/win-after-jumps`),
+//!   and the game is over (rule `snake-ladder/game-over`).
 //! - With [`ExtraTurn::OnHighestRoll`], a highest roll (every die on its top face) gives the
-//!   mover another turn (unless it won). The third highest roll in a row is *forfeited*: the
-//!   mover does not move, and the turn passes to the next player.
+//!   mover another turn (unless it won; rule `snake-ladder/extra-turn`). The third highest roll
+//!   in a row is *forfeited*: the mover does not move, and the turn passes to the next player,
+//!   whose count of highest rolls starts from zero (rule `snake-ladder/forfeit-third`).
 //! - Players take turns in index order `0, 1, …, players − 1, 0, …`; an extra turn is taken by
-//!   the same player before the order resumes with the next one.
+//!   the same player before the order resumes with the next one (rule `snake-ladder/turn-order`).
 //!
 //! ## Why the design is shaped like this
 //!
@@ -204,10 +209,12 @@ impl Default for Rules {
 
 /// Why a board (with its rules) is rejected. Checked in this order: dice, squares, then each jump
 /// in the order written (out of range, on the last square, to itself, same start as an earlier
-/// jump, wrong direction), then chains or cycles, then reachability.
+/// jump, wrong direction), then chains or cycles, then reachability (rule
+/// `snake-ladder/error-order`): with two defects, the one checked first is reported.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum BoardError {
-    /// The dice: `count` must be in `1..=MAX_DICE` and `faces` in `1..=MAX_FACES`.
+    /// The dice: `count` must be in `1..=MAX_DICE` and `faces` in `1..=MAX_FACES`, both ends
+    /// included (rule `snake-ladder/dice-range`).
     #[error("invalid dice {count}d{faces}: 1 to {MAX_DICE} dice of 1 to {MAX_FACES} faces")]
     InvalidDice {
         /// Dice per roll.
@@ -215,7 +222,8 @@ pub enum BoardError {
         /// Faces per die.
         faces: u32,
     },
-    /// N must be at least 2 and at least the highest roll, and at most [`MAX_SQUARES`].
+    /// N must be at least 2 and at least the highest roll, and at most [`MAX_SQUARES`], both
+    /// ends included (rule `snake-ladder/squares-range`).
     #[error("a board needs {min} to {max} squares, not {squares}")]
     SquaresOutOfRange {
         /// The board's N.
@@ -225,25 +233,26 @@ pub enum BoardError {
         /// [`MAX_SQUARES`].
         max: u32,
     },
-    /// A jump starts or ends outside `1..=N`.
+    /// A jump starts or ends outside `1..=N`; a jump may end on N and start on 1 (rule
+    /// `snake-ladder/jump-on-board`).
     #[error("{jump} leaves the board")]
     JumpOutOfRange {
         /// The offending jump.
         jump: Jump,
     },
-    /// A jump starts on N (a snake on the winning square).
+    /// A jump starts on N (a snake on the winning square; rule `snake-ladder/no-jump-from-last`).
     #[error("{jump} starts on the last square, which ends the game")]
     JumpFromLastSquare {
         /// The offending jump.
         jump: Jump,
     },
-    /// A jump ends where it starts.
+    /// A jump ends where it starts (rule `snake-ladder/no-jump-to-itself`).
     #[error("{jump} goes nowhere")]
     JumpToItself {
         /// The offending jump.
         jump: Jump,
     },
-    /// Two jumps start on one square.
+    /// Two jumps start on one square (rule `snake-ladder/unique-start`).
     #[error("{second} starts on the same square as {first}")]
     DuplicateStart {
         /// The earlier jump.
@@ -251,14 +260,15 @@ pub enum BoardError {
         /// The later jump, which is the one rejected.
         second: Jump,
     },
-    /// A snake that goes up, or a ladder that goes down.
+    /// A snake that goes up, or a ladder that goes down; a [`JumpKind::Unspecified`] jump may go
+    /// either way (rule `snake-ladder/declared-direction`).
     #[error("{jump} goes the wrong way")]
     WrongDirection {
         /// The offending jump.
         jump: Jump,
     },
     /// A jump ends on another jump's start while the rules forbid chains. `jump` is the first
-    /// such jump in the order written.
+    /// such jump in the order written (rule `snake-ladder/chains-forbidden`).
     #[error("{jump} ends where {next} starts, and the rules forbid chained jumps")]
     ChainedJump {
         /// The jump that ends on a start.
@@ -267,14 +277,16 @@ pub enum BoardError {
         next: Jump,
     },
     /// Following chained jumps would never end. `jump` is the first jump, in the order
-    /// written, that lies on the cycle.
+    /// written, that lies on the cycle (rule `snake-ladder/no-cycles`).
     #[error("{jump} is part of a cycle of chained jumps")]
     Cycle {
         /// The first jump on the cycle.
         jump: Jump,
     },
     /// From `square` — reachable from the start — N can never be reached, so a game could
-    /// never end. `square` is the lowest such square (0 when N is unreachable from the start).
+    /// never end. `square` is the lowest such square (0 when N is unreachable from the start);
+    /// the squares considered are those a player can stand on after a move, so never a jump's
+    /// start (rule `snake-ladder/reachable-finish`).
     #[error("from square {square} the last square can never be reached")]
     Unreachable {
         /// The lowest such square.
@@ -283,7 +295,9 @@ pub enum BoardError {
 }
 
 /// Why a board file cannot be read. `line` is 1-based; errors about the whole file (no
-/// `squares` line) point one past the last line.
+/// `squares` line) point one past the last line (rule `snake-ladder/parse-error-line`). The
+/// kind of [`ParseReason`] is part of the contract; the text inside `UnknownKeyword`,
+/// `Malformed` and `BadNumber` is an explanation whose wording each solution chooses.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("line {line}: {reason}")]
 pub struct ParseError {
@@ -302,7 +316,8 @@ pub enum ParseReason {
     /// The line has the right keyword but the wrong shape.
     #[error("expected `{0}`")]
     Malformed(&'static str),
-    /// A number that is not a non-negative integer that fits in 32 bits.
+    /// A number that is not a non-negative integer that fits in 32 bits; `u32::MAX` itself is
+    /// a number (rule `snake-ladder/board-file-numbers`).
     #[error("`{0}` is not a square number")]
     BadNumber(String),
     /// A second `squares` line.
@@ -316,16 +331,17 @@ pub enum ParseReason {
 /// Why a game cannot start or continue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum GameError {
-    /// A game needs at least one player.
+    /// A game needs at least one player (rule `snake-ladder/no-players`).
     #[error("a game needs at least one player")]
     NoPlayers,
-    /// The game has a winner; no more turns.
+    /// The game has a winner; no more turns (rule `snake-ladder/game-over`).
     #[error("the game is over: player {winner} won")]
     GameOver {
         /// The winner's index.
         winner: usize,
     },
-    /// The dice returned a face outside `1..=faces`; nothing moved.
+    /// The dice returned a face outside `1..=faces`; nothing moved (rule
+    /// `snake-ladder/invalid-roll`).
     #[error("the dice rolled {value} on a {faces}-faced die")]
     InvalidRoll {
         /// What the die said.
@@ -345,7 +361,7 @@ pub struct TurnEvent {
     /// Where the player was.
     pub from: u32,
     /// The square the roll reached after the overshoot rule, before any jump (`from` when the
-    /// player stayed or forfeited).
+    /// player stayed or forfeited, N when [`Overshoot::Finish`] finished an overshoot).
     pub landed: u32,
     /// Where the player is now, after every jump taken. A jump was taken iff `to != landed`.
     pub to: u32,
@@ -374,15 +390,17 @@ impl TurnEvent {
 /// Exact figures for a single player's game.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Analysis {
-    /// Expected number of turns (rolls, forfeited ones included) to finish.
+    /// Expected number of turns (rolls, forfeited ones included) to finish (rule
+    /// `snake-ladder/expected-turns`).
     pub expected_turns: f64,
-    /// The smallest k with P(finished within k turns) ≥ 1/2.
+    /// The smallest k with P(finished within k turns) ≥ 1/2 (rule `snake-ladder/distribution`).
     pub median_turns: u32,
     /// The fewest turns in which the game can be finished.
     pub shortest_game: u32,
 }
 
-/// A source of die faces. Games call [`Dice::roll`] once per die, `count` times per turn.
+/// A source of die faces. Games call [`Dice::roll`] once per die, `count` times per turn, and
+/// move by the sum (rule `snake-ladder/dice-per-turn`).
 pub trait Dice: Send {
     /// One die's face, in `1..=faces`.
     fn roll(&mut self, faces: u32) -> u32;
@@ -448,7 +466,9 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
 
     /// Reads a board file (stage 1). The format is documented in `PROMPT.md`:
     /// one statement per line, `#` starts a comment, blank lines are ignored;
-    /// `squares = N` exactly once; `snake A -> B`, `ladder A -> B`, `jump A -> B`.
+    /// `squares = N` exactly once; `snake A -> B`, `ladder A -> B`, `jump A -> B`. Words are
+    /// separated by spaces or tabs (any number); lines may be of any length. Jumps come out in
+    /// the order written (rule `snake-ladder/board-file-format`).
     /// Only the syntax is checked here; [`SnakeLadder::new`] validates the board.
     ///
     /// # Errors
@@ -461,7 +481,9 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
     /// The first [`BoardError`], in the order documented on the type.
     fn new(spec: &BoardSpec, rules: &Rules) -> Result<Self, BoardError>;
 
-    /// Dice whose every roll is fixed by `seed` (stage 2): each face in `1..=faces`, uniform.
+    /// Dice whose every roll is fixed by `seed` (stage 2): each face in `1..=faces`, uniform
+    /// (rule `snake-ladder/seeded-dice-fair`); dice from the same seed replay the same faces,
+    /// whatever else runs in between (rule `snake-ladder/replay`).
     fn seeded_dice(seed: u64) -> Box<dyn Dice>;
 
     /// A new game for `players` players, all at square 0, player 0 to move (stage 2).
@@ -474,7 +496,8 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
     /// simulation.
     fn analyze(&self) -> Analysis;
 
-    /// `P(finished within k turns)` for `k` in `0..=turns`, exactly (stage 4). Entry 0 is 0.
+    /// `P(finished within k turns)` for `k` in `0..=turns`, exactly (stage 4). Entry 0 is 0
+    /// (rule `snake-ladder/distribution`).
     fn finished_within(&self, turns: u32) -> Vec<f64>;
 }
 

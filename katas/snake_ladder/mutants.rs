@@ -12,8 +12,9 @@ use super::conformance::{
     UNREACHABLE, VALID_BOARDS, WIN_ON_LAST, suite,
 };
 use super::{
-    Analysis, BoardError, BoardSpec, Dice, ExtraTurn, GameError, Overshoot, ParseError, Rules,
-    SnakeLadder, SplitMix64, TurnEvent, reference,
+    Analysis, BoardError, BoardSpec, ChainRule, Dice, DiceSpec, ExtraTurn, GameError, JumpKind,
+    MAX_DICE, MAX_FACES, MAX_SQUARES, Overshoot, ParseError, ParseReason, Rules, SnakeLadder,
+    SplitMix64, TurnEvent, reference,
 };
 use crate::grading::Mutant;
 use crate::grading::hostile::{self, Misbehaviour};
@@ -29,97 +30,218 @@ pub fn catalogue() -> Vec<Mutant> {
             "checks jump ends against 1..N exclusive, so a ladder to the winning square is rejected as off the board",
             &[VALID_BOARDS.id],
             suite::<Flawed<LadderToLastRejected>>,
-        ),
+        )
+        .breaking(&["snake-ladder/jump-on-board"]),
         realistic(
             "duplicate-start-overwritten",
             "builds a map from start to end without checking, so a second jump from one square silently replaces the first",
             &[INVALID_BOARDS.id],
             suite::<Flawed<DuplicateOverwritten>>,
-        ),
+        )
+        .breaking(&["snake-ladder/unique-start"]),
         realistic(
             "snake-on-last-accepted",
             "never checks jump starts against N, so a snake on the winning square is accepted",
             &[INVALID_BOARDS.id],
             suite::<Flawed<SnakeOnLastAccepted>>,
-        ),
+        )
+        .breaking(&["snake-ladder/no-jump-from-last"]),
         realistic(
             "chains-without-cycle-check",
             "follows chained jumps in a loop but never checks the board for cycles: the first game to land on one hangs",
             &[CHAINS_AND_CYCLES.id],
             suite::<Flawed<NoCycleCheck>>,
-        ),
+        )
+        .breaking(&["snake-ladder/no-cycles"]),
         realistic(
             "no-reachability-check",
             "accepts any board whose jumps are well-formed, even when no roll sequence can reach N",
             &[UNREACHABLE.id],
             suite::<Flawed<NoReachabilityCheck>>,
-        ),
+        )
+        .breaking(&["snake-ladder/reachable-finish"]),
         realistic(
             "parse-lines-from-zero",
             "reports parse errors with enumerate()'s 0-based line numbers",
             &[BOARD_FILE.id],
             suite::<Flawed<LinesFromZero>>,
-        ),
+        )
+        .breaking(&["snake-ladder/parse-error-line"]),
         realistic(
             "turn-order-from-turn-count",
             "derives the player to move from the number of turns played, so every extra turn shifts the order",
             &[TURN_ORDER.id, MANY_PLAYERS.id],
             suite::<Flawed<TurnFromCount>>,
-        ),
+        )
+        .breaking(&["snake-ladder/turn-order"]),
         realistic(
             "die-rolls-0-to-5",
             "maps random numbers to faces with r % faces: the die shows 0..=5",
             &[DICE.id],
             suite::<Flawed<DieFromZero>>,
-        ),
+        )
+        .breaking(&["snake-ladder/seeded-dice-fair"]),
         realistic(
             "die-rolls-1-to-7",
             "maps random numbers to faces with r % (faces + 1) + 1: the die shows 1..=7",
             &[DICE.id],
             suite::<Flawed<DieTooHigh>>,
-        ),
+        )
+        .breaking(&["snake-ladder/seeded-dice-fair"]),
         realistic(
             "bounce-off-by-one",
             "bounces off N + 1 instead of N: an overshooting player ends one square too far back",
             &[OVERSHOOT.id],
             suite::<Flawed<BounceOffByOne>>,
-        ),
+        )
+        .breaking(&["snake-ladder/overshoot"]),
         realistic(
             "ladder-to-last-not-a-win",
             "checks for the win on the square the dice reached, before taking the ladder, so a ladder to N does not win",
             &[WIN_ON_LAST.id],
             suite::<Flawed<LadderWinIgnored>>,
-        ),
+        )
+        .breaking(&["snake-ladder/win-after-jumps"]),
         realistic(
             "unbounded-extra-turns",
             "gives an extra turn on every highest roll, without the three-in-a-row forfeit",
             &[EXTRA_TURNS.id],
             suite::<Flawed<UnboundedExtraTurns>>,
-        ),
+        )
+        .breaking(&["snake-ladder/forfeit-third"]),
         realistic(
             "chains-followed-once",
             "takes only the first jump of a chain, leaving the player on the next jump's start",
             &[CHAINED_JUMPS.id, LONG_CHAINS.id],
             suite::<Flawed<FollowOnce>>,
-        ),
+        )
+        .breaking(&["snake-ladder/follow-chains"]),
         realistic(
             "shared-rng-state",
             "seeded dice share one global generator, so two games with the same seed interleaved do not replay",
             &[REPLAY.id],
             suite::<Flawed<SharedRng>>,
-        ),
+        )
+        .breaking(&["snake-ladder/replay"]),
         realistic(
             "expected-turns-by-simulation",
             "estimates the expected game length by simulating 2,000 games instead of solving the chain",
             &[EXPECTED_TURNS.id],
             suite::<Flawed<SimulatedExpectation>>,
-        ),
+        )
+        .breaking(&["snake-ladder/expected-turns"]),
         realistic(
             "analysis-off-by-one-turn",
             "counts the turns of a game from 1 on the starting square, so every figure is one turn too many",
             &[EXPECTED_TURNS.id, DISTRIBUTION.id, MONTE_CARLO.id],
             suite::<Flawed<OffByOneTurn>>,
-        ),
+        )
+        .breaking(&["snake-ladder/expected-turns", "snake-ladder/distribution"]),
+        realistic(
+            "dice-bounds-exclusive",
+            "checks the dice with count < MAX_DICE and faces < MAX_FACES, so the largest dice allowed are rejected",
+            &[VALID_BOARDS.id],
+            suite::<Flawed<DiceBoundsExclusive>>,
+        )
+        .breaking(&["snake-ladder/dice-range"]),
+        realistic(
+            "max-squares-exclusive",
+            "checks N < MAX_SQUARES instead of N <= MAX_SQUARES, so the largest board allowed is rejected",
+            &[VALID_BOARDS.id],
+            suite::<Flawed<MaxSquaresExclusive>>,
+        )
+        .breaking(&["snake-ladder/squares-range"]),
+        realistic(
+            "jump-to-itself-dropped",
+            "skips a jump that ends where it starts as harmless instead of rejecting it",
+            &[INVALID_BOARDS.id],
+            suite::<Flawed<SelfJumpDropped>>,
+        )
+        .breaking(&["snake-ladder/no-jump-to-itself"]),
+        realistic(
+            "direction-unchecked",
+            "never compares a declared snake or ladder with the way it goes, so a snake that climbs is accepted",
+            &[INVALID_BOARDS.id],
+            suite::<Flawed<DirectionUnchecked>>,
+        )
+        .breaking(&["snake-ladder/declared-direction"]),
+        realistic(
+            "validation-in-passes",
+            "checks all jumps for one defect, then all jumps for the next, so a later jump's earlier-listed defect is reported before an earlier jump's",
+            &[INVALID_BOARDS.id],
+            suite::<Flawed<ValidationInPasses>>,
+        )
+        .breaking(&["snake-ladder/error-order"]),
+        realistic(
+            "forbidden-chains-accepted",
+            "only looks for chains when the rules follow them (to check for cycles), so a chain is accepted when the rules forbid it",
+            &[CHAINS_AND_CYCLES.id],
+            suite::<Flawed<ForbiddenChainsAccepted>>,
+        )
+        .breaking(&["snake-ladder/chains-forbidden"]),
+        realistic(
+            "trailing-comment-rejected",
+            "skips lines that start with '#' but does not cut a comment off the end of a statement, so `ladder 1 -> 38  # bottom -> top` is malformed",
+            &[BOARD_FILE.id],
+            suite::<Flawed<TrailingCommentRejected>>,
+        )
+        .breaking(&["snake-ladder/board-file-format"]),
+        realistic(
+            "numbers-as-i32",
+            "parses numbers as i32, so a square number above 2,147,483,647 that fits in 32 bits is a bad number",
+            &[BOARD_FILE.id],
+            suite::<Flawed<NumbersAsI32>>,
+        )
+        .breaking(&["snake-ladder/board-file-numbers"]),
+        realistic(
+            "zero-players-accepted",
+            "starts a game for any number of players, even none",
+            &[TURN_ORDER.id],
+            suite::<Flawed<ZeroPlayersAccepted>>,
+        )
+        .breaking(&["snake-ladder/no-players"]),
+        realistic(
+            "one-big-die",
+            "rolls one die of count × faces faces instead of count dice, so 3d4 rolls 1..=12 uniformly from one face",
+            &[DICE.id],
+            suite::<Flawed<OneBigDie>>,
+        )
+        .breaking(&["snake-ladder/dice-per-turn"]),
+        realistic(
+            "faces-unchecked",
+            "adds up whatever the dice return, so a die showing 0 or 7 moves the player instead of being InvalidRoll",
+            &[DICE.id],
+            suite::<Flawed<FacesUnchecked>>,
+        )
+        .breaking(&["snake-ladder/invalid-roll"]),
+        realistic(
+            "stay-on-exact-roll",
+            "tests for overshoot with position + roll >= N, so under Stay an exact roll onto N does not move (or win)",
+            &[OVERSHOOT.id],
+            suite::<Flawed<StayOnExactRoll>>,
+        )
+        .breaking(&["snake-ladder/exact-finish"]),
+        realistic(
+            "play-after-win",
+            "records the winner but keeps playing turns for the others instead of returning GameOver",
+            &[WIN_ON_LAST.id],
+            suite::<Flawed<PlayAfterWin>>,
+        )
+        .breaking(&["snake-ladder/game-over"]),
+        realistic(
+            "streak-kept-after-forfeit",
+            "passes the turn on a forfeit without resetting the highest-roll count, so the next player's first highest roll is forfeited too",
+            &[EXTRA_TURNS.id],
+            suite::<Flawed<StreakKeptAfterForfeit>>,
+        )
+        .breaking(&["snake-ladder/forfeit-third"]),
+        realistic(
+            "extra-turn-on-any-top-face",
+            "gives an extra turn when any die shows its top face, not only when every die does",
+            &[EXTRA_TURNS.id],
+            suite::<Flawed<ExtraOnAnyTopFace>>,
+        )
+        .breaking(&["snake-ladder/extra-turn"]),
     ];
     mutants.extend(hostile::mutants::<HostileSuite>());
     mutants
@@ -163,6 +285,36 @@ pub trait Flaw: Send + Sync + 'static {
     const SIMULATED_EXPECTATION: bool = false;
     /// Every figure one turn too many.
     const OFF_BY_ONE_TURN: bool = false;
+    /// Dice bounds checked exclusively.
+    const DICE_BOUNDS_EXCLUSIVE: bool = false;
+    /// N < MAX_SQUARES.
+    const MAX_SQUARES_EXCLUSIVE: bool = false;
+    /// Jumps to themselves dropped.
+    const SELF_JUMP_DROPPED: bool = false;
+    /// Declared kinds ignored.
+    const DIRECTION_UNCHECKED: bool = false;
+    /// One pass over the jumps per defect.
+    const VALIDATION_IN_PASSES: bool = false;
+    /// Chains accepted when forbidden.
+    const FORBIDDEN_CHAINS_ACCEPTED: bool = false;
+    /// A statement followed by a comment is malformed.
+    const TRAILING_COMMENT_REJECTED: bool = false;
+    /// Numbers above i32::MAX are bad.
+    const NUMBERS_AS_I32: bool = false;
+    /// A game for no players.
+    const ZERO_PLAYERS_ACCEPTED: bool = false;
+    /// One die of count × faces faces.
+    const ONE_BIG_DIE: bool = false;
+    /// Faces not checked.
+    const FACES_UNCHECKED: bool = false;
+    /// Overshoot tested with >=.
+    const STAY_ON_EXACT_ROLL: bool = false;
+    /// Turns go on after the win.
+    const PLAY_AFTER_WIN: bool = false;
+    /// A forfeit keeps the streak.
+    const STREAK_KEPT_AFTER_FORFEIT: bool = false;
+    /// Any top face earns an extra turn.
+    const EXTRA_ON_ANY_TOP_FACE: bool = false;
 }
 
 macro_rules! flaws {
@@ -210,6 +362,36 @@ flaws! {
     SimulatedExpectation => SIMULATED_EXPECTATION;
     /// See the catalogue.
     OffByOneTurn => OFF_BY_ONE_TURN;
+    /// See the catalogue.
+    DiceBoundsExclusive => DICE_BOUNDS_EXCLUSIVE;
+    /// See the catalogue.
+    MaxSquaresExclusive => MAX_SQUARES_EXCLUSIVE;
+    /// See the catalogue.
+    SelfJumpDropped => SELF_JUMP_DROPPED;
+    /// See the catalogue.
+    DirectionUnchecked => DIRECTION_UNCHECKED;
+    /// See the catalogue.
+    ValidationInPasses => VALIDATION_IN_PASSES;
+    /// See the catalogue.
+    ForbiddenChainsAccepted => FORBIDDEN_CHAINS_ACCEPTED;
+    /// See the catalogue.
+    TrailingCommentRejected => TRAILING_COMMENT_REJECTED;
+    /// See the catalogue.
+    NumbersAsI32 => NUMBERS_AS_I32;
+    /// See the catalogue.
+    ZeroPlayersAccepted => ZERO_PLAYERS_ACCEPTED;
+    /// See the catalogue.
+    OneBigDie => ONE_BIG_DIE;
+    /// See the catalogue.
+    FacesUnchecked => FACES_UNCHECKED;
+    /// See the catalogue.
+    StayOnExactRoll => STAY_ON_EXACT_ROLL;
+    /// See the catalogue.
+    PlayAfterWin => PLAY_AFTER_WIN;
+    /// See the catalogue.
+    StreakKeptAfterForfeit => STREAK_KEPT_AFTER_FORFEIT;
+    /// See the catalogue.
+    ExtraOnAnyTopFace => EXTRA_ON_ANY_TOP_FACE;
 }
 
 /// A board with the bug `F`.
@@ -227,7 +409,18 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
     type Game = FlawedGame<F>;
 
     fn parse(text: &str) -> Result<BoardSpec, ParseError> {
-        reference::parse(text).map_err(|mut e| {
+        let parsed = reference::parse(text);
+        if let Some(line) = Self::first_tripping_line(text)
+            && parsed.as_ref().err().is_none_or(|e| line <= e.line)
+        {
+            let reason = if F::TRAILING_COMMENT_REJECTED {
+                ParseReason::Malformed("KEYWORD A -> B")
+            } else {
+                ParseReason::BadNumber("a number above i32::MAX".into())
+            };
+            return Err(ParseError { line, reason });
+        }
+        parsed.map_err(|mut e| {
             if F::LINES_FROM_ZERO {
                 e.line -= 1;
             }
@@ -237,6 +430,35 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
 
     fn new(spec: &BoardSpec, rules: &Rules) -> Result<Self, BoardError> {
         let mut spec = spec.clone();
+        let dice = rules.dice;
+        let dice_ok = (1..=MAX_DICE).contains(&dice.count) && (1..=MAX_FACES).contains(&dice.faces);
+        if F::DICE_BOUNDS_EXCLUSIVE
+            && dice_ok
+            && (dice.count == MAX_DICE || dice.faces == MAX_FACES)
+        {
+            return Err(BoardError::InvalidDice {
+                count: dice.count,
+                faces: dice.faces,
+            });
+        }
+        if F::MAX_SQUARES_EXCLUSIVE && dice_ok && spec.squares == MAX_SQUARES {
+            return Err(BoardError::SquaresOutOfRange {
+                squares: spec.squares,
+                min: dice.highest().max(2),
+                max: MAX_SQUARES,
+            });
+        }
+        if F::SELF_JUMP_DROPPED {
+            spec.jumps.retain(|j| j.from != j.to);
+        }
+        if F::DIRECTION_UNCHECKED {
+            for j in &mut spec.jumps {
+                j.kind = JumpKind::Unspecified;
+            }
+        }
+        if F::VALIDATION_IN_PASSES {
+            validate_in_passes(&spec, rules)?;
+        }
         if F::LADDER_TO_LAST_REJECTED
             && let Some(&jump) = spec.jumps.iter().find(|j| j.to >= spec.squares)
         {
@@ -254,7 +476,15 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
             let n = spec.squares;
             spec.jumps.retain(|j| j.from != n);
         }
-        let reference = match reference::validate(&spec, rules) {
+        let checked_rules = if F::FORBIDDEN_CHAINS_ACCEPTED {
+            Rules {
+                chains: ChainRule::Follow,
+                ..*rules
+            }
+        } else {
+            *rules
+        };
+        let reference = match reference::validate(&spec, &checked_rules) {
             Ok(board) => Some(board),
             Err(BoardError::Cycle { .. }) if F::NO_CYCLE_CHECK => None,
             Err(BoardError::Unreachable { .. }) if F::NO_REACHABILITY_CHECK => None,
@@ -285,7 +515,7 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
     }
 
     fn new_game(&self, players: usize, dice: Box<dyn Dice>) -> Result<FlawedGame<F>, GameError> {
-        if players == 0 {
+        if players == 0 && !F::ZERO_PLAYERS_ACCEPTED {
             return Err(GameError::NoPlayers);
         }
         Ok(FlawedGame {
@@ -326,6 +556,25 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
 }
 
 impl<F: Flaw> Flawed<F> {
+    /// The first line (1-based) this parser's own bug trips on, if any.
+    fn first_tripping_line(text: &str) -> Option<usize> {
+        if !F::TRAILING_COMMENT_REJECTED && !F::NUMBERS_AS_I32 {
+            return None;
+        }
+        text.lines().enumerate().find_map(|(i, raw)| {
+            let line = raw.trim();
+            let trips = if F::TRAILING_COMMENT_REJECTED {
+                !line.starts_with('#') && line.contains('#')
+            } else {
+                let statement = line.split('#').next().unwrap_or("");
+                statement
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|w| !w.is_empty() && w.parse::<i32>().is_err())
+            };
+            trips.then_some(i + 1)
+        })
+    }
+
     fn checked(&self) -> &reference::Board {
         self.reference
             .as_ref()
@@ -346,6 +595,48 @@ impl<F: Flaw> Flawed<F> {
         }
         total as f64 / games as f64
     }
+}
+
+/// Validation written as one pass over the jumps per defect: dice and squares as the reference
+/// checks them, then every jump for leaving the board, then every jump for starting on N, …
+fn validate_in_passes(spec: &BoardSpec, rules: &Rules) -> Result<(), BoardError> {
+    let bare = BoardSpec {
+        squares: spec.squares,
+        jumps: Vec::new(),
+    };
+    if let Err(e @ (BoardError::InvalidDice { .. } | BoardError::SquaresOutOfRange { .. })) =
+        reference::validate(&bare, rules)
+    {
+        return Err(e);
+    }
+    let n = spec.squares;
+    let jumps = &spec.jumps;
+    for pass in 0..5 {
+        for (i, &jump) in jumps.iter().enumerate() {
+            let error = match pass {
+                0 if !(1..=n).contains(&jump.from) || !(1..=n).contains(&jump.to) => {
+                    BoardError::JumpOutOfRange { jump }
+                }
+                1 if jump.from == n => BoardError::JumpFromLastSquare { jump },
+                2 if jump.from == jump.to => BoardError::JumpToItself { jump },
+                3 => match jumps[..i].iter().find(|j| j.from == jump.from) {
+                    Some(&first) => BoardError::DuplicateStart {
+                        first,
+                        second: jump,
+                    },
+                    None => continue,
+                },
+                4 if (jump.kind == JumpKind::Snake && jump.to > jump.from)
+                    || (jump.kind == JumpKind::Ladder && jump.to < jump.from) =>
+                {
+                    BoardError::WrongDirection { jump }
+                }
+                _ => continue,
+            };
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 static SHARED: Mutex<SplitMix64> = Mutex::new(SplitMix64::new(0));
@@ -407,6 +698,37 @@ impl<F: Flaw> FlawedGame<F> {
         square
     }
 
+    /// Rolls the turn's dice: (their sum, whether this counts as a highest roll).
+    fn roll(&mut self) -> Result<(u32, bool), GameError> {
+        let DiceSpec { count, faces } = self.rules.dice;
+        if F::ONE_BIG_DIE {
+            let faces = count * faces;
+            let value = self.dice.roll(faces);
+            if !(1..=faces).contains(&value) {
+                return Err(GameError::InvalidRoll { value, faces });
+            }
+            return Ok((value, value == faces));
+        }
+        let (mut sum, mut every_top, mut any_top) = (0, true, false);
+        for _ in 0..count {
+            let value = self.dice.roll(faces);
+            if !F::FACES_UNCHECKED && !(1..=faces).contains(&value) {
+                return Err(GameError::InvalidRoll { value, faces });
+            }
+            sum += value;
+            every_top &= value == faces;
+            any_top |= value == faces;
+        }
+        Ok((
+            sum,
+            if F::EXTRA_ON_ANY_TOP_FACE {
+                any_top
+            } else {
+                every_top
+            },
+        ))
+    }
+
     fn pass_turn(&mut self, player: usize) {
         self.streak = 0;
         self.current = (player + 1) % self.positions.len();
@@ -415,24 +737,29 @@ impl<F: Flaw> FlawedGame<F> {
 
 impl<F: Flaw> super::Game for FlawedGame<F> {
     fn play_turn(&mut self) -> Result<TurnEvent, GameError> {
-        if let Some(winner) = self.winner {
+        if let Some(winner) = self.winner
+            && !F::PLAY_AFTER_WIN
+        {
             return Err(GameError::GameOver { winner });
         }
-        let dice = self.rules.dice;
-        let roll = reference::roll(&mut *self.dice, dice)?;
+        let (roll, top) = self.roll()?;
         let player = self.mover();
         self.turns += 1;
         let from = self.positions[player];
         let n = self.squares;
-        let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && roll == dice.highest();
+        let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && top;
         let mut event = TurnEvent::standing(player, roll, from);
         if highest && self.streak >= 2 && !F::UNBOUNDED_EXTRA {
-            self.pass_turn(player);
+            if F::STREAK_KEPT_AFTER_FORFEIT {
+                self.current = (player + 1) % self.positions.len();
+            } else {
+                self.pass_turn(player);
+            }
             return Ok(event);
         }
         let target = from + roll;
         event.landed = match self.rules.overshoot {
-            _ if target <= n => target,
+            _ if target < n || (target == n && !F::STAY_ON_EXACT_ROLL) => target,
             Overshoot::Stay => from,
             Overshoot::Bounce if F::BOUNCE_OFF_BY_ONE => 2 * n - target - 1,
             Overshoot::Bounce => 2 * n - target,
@@ -448,6 +775,9 @@ impl<F: Flaw> super::Game for FlawedGame<F> {
         if reached == n {
             self.winner = Some(player);
             event.winner = Some(player);
+            if F::PLAY_AFTER_WIN {
+                self.pass_turn(player);
+            }
         } else if highest {
             self.streak += 1;
             event.extra_turn = true;
