@@ -165,6 +165,10 @@ fn first_unreachable(board: &Inner) -> Option<u32> {
     reached[0] = true;
     let mut queue = VecDeque::from([0u32]);
     while let Some(p) = queue.pop_front() {
+        // Reaching N ends the game: nobody moves on from it.
+        if p == board.squares {
+            continue;
+        }
         for r in rolls.clone() {
             let (_, to) = board.advance(p, r);
             if !reached[to as usize] {
