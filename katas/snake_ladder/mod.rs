@@ -9,20 +9,25 @@
 //!
 //! ## The model, precisely
 //!
-//! - A board has `squares` N, numbered `1..=N`; every player starts off the board, at 0.
+//! - A board has `squares` N, numbered `1..=N`; every player starts off the board, at 0
+//!   (rule `snake-ladder/turn-order`).
 //! - A [`Jump`] moves a player who *ends a move* on its `from` square to its `to` square:
 //!   a snake goes down, a ladder goes up.
 //! - A turn is **one roll** of [`DiceSpec::count`] dice with [`DiceSpec::faces`] faces each;
 //!   the roll is their sum. The mover goes `roll` squares forward; if that passes N the
-//!   [`Overshoot`] rule decides (stay where you are, bounce back off N, or finish anyway).
-//!   Then the jump on the square reached is taken, and — when [`ChainRule::Follow`] — the jump on
-//!   the square *that* reaches, and so on.
-//! - Ending the move on N — directly or by a ladder — wins, and the game is over.
+//!   [`Overshoot`] rule decides (stay where you are, bounce back off N, or finish anyway; rule
+//!   `snake-ladder/overshoot`); a roll that reaches N exactly is no overshoot (rule
+//!   `snake-ladder/exact-finish`). Then the jump on the square reached is taken, and — when
+//!   [`ChainRule::Follow`] — the jump on the square *that* reaches, and so on (rule
+//!   `snake-ladder/follow-chains`).
+//! - Ending the move on N — directly or by a ladder — wins (rule `snake-ladder/win-after-jumps`),
+//!   and the game is over (rule `snake-ladder/game-over`).
 //! - With [`ExtraTurn::OnHighestRoll`], a highest roll (every die on its top face) gives the
-//!   mover another turn (unless it won). The third highest roll in a row is *forfeited*: the
-//!   mover does not move, and the turn passes to the next player.
+//!   mover another turn (unless it won; rule `snake-ladder/extra-turn`). The third highest roll
+//!   in a row is *forfeited*: the mover does not move, and the turn passes to the next player,
+//!   whose count of highest rolls starts from zero (rule `snake-ladder/forfeit-third`).
 //! - Players take turns in index order `0, 1, …, players − 1, 0, …`; an extra turn is taken by
-//!   the same player before the order resumes with the next one.
+//!   the same player before the order resumes with the next one (rule `snake-ladder/turn-order`).
 //!
 //! ## Why the design is shaped like this
 //!
@@ -36,10 +41,13 @@
 //! - **Analysis is exact** ([`SnakeLadder::analyze`]): a single player's game is an absorbing
 //!   Markov chain, and its expected length is a linear solve, not a simulation.
 
+mod board_file;
 pub mod conformance;
 pub mod exercise;
 pub mod mutants;
 pub mod reference;
+
+pub use board_file::{ParseError, ParseReason};
 
 use crate::grading::{Check, Kata, ManualCriterion};
 use std::fmt;
@@ -204,10 +212,12 @@ impl Default for Rules {
 
 /// Why a board (with its rules) is rejected. Checked in this order: dice, squares, then each jump
 /// in the order written (out of range, on the last square, to itself, same start as an earlier
-/// jump, wrong direction), then chains or cycles, then reachability.
+/// jump, wrong direction), then chains or cycles, then reachability (rule
+/// `snake-ladder/error-order`): with two defects, the one checked first is reported.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum BoardError {
-    /// The dice: `count` must be in `1..=MAX_DICE` and `faces` in `1..=MAX_FACES`.
+    /// The dice: `count` must be in `1..=MAX_DICE` and `faces` in `1..=MAX_FACES`, both ends
+    /// included (rule `snake-ladder/dice-range`).
     #[error("invalid dice {count}d{faces}: 1 to {MAX_DICE} dice of 1 to {MAX_FACES} faces")]
     InvalidDice {
         /// Dice per roll.
@@ -215,7 +225,8 @@ pub enum BoardError {
         /// Faces per die.
         faces: u32,
     },
-    /// N must be at least 2 and at least the highest roll, and at most [`MAX_SQUARES`].
+    /// N must be at least 2 and at least the highest roll, and at most [`MAX_SQUARES`], both
+    /// ends included (rule `snake-ladder/squares-range`).
     #[error("a board needs {min} to {max} squares, not {squares}")]
     SquaresOutOfRange {
         /// The board's N.
@@ -225,25 +236,26 @@ pub enum BoardError {
         /// [`MAX_SQUARES`].
         max: u32,
     },
-    /// A jump starts or ends outside `1..=N`.
+    /// A jump starts or ends outside `1..=N`; a jump may end on N and start on 1 (rule
+    /// `snake-ladder/jump-on-board`).
     #[error("{jump} leaves the board")]
     JumpOutOfRange {
         /// The offending jump.
         jump: Jump,
     },
-    /// A jump starts on N (a snake on the winning square).
+    /// A jump starts on N (a snake on the winning square; rule `snake-ladder/no-jump-from-last`).
     #[error("{jump} starts on the last square, which ends the game")]
     JumpFromLastSquare {
         /// The offending jump.
         jump: Jump,
     },
-    /// A jump ends where it starts.
+    /// A jump ends where it starts (rule `snake-ladder/no-jump-to-itself`).
     #[error("{jump} goes nowhere")]
     JumpToItself {
         /// The offending jump.
         jump: Jump,
     },
-    /// Two jumps start on one square.
+    /// Two jumps start on one square (rule `snake-ladder/unique-start`).
     #[error("{second} starts on the same square as {first}")]
     DuplicateStart {
         /// The earlier jump.
@@ -251,14 +263,15 @@ pub enum BoardError {
         /// The later jump, which is the one rejected.
         second: Jump,
     },
-    /// A snake that goes up, or a ladder that goes down.
+    /// A snake that goes up, or a ladder that goes down; a [`JumpKind::Unspecified`] jump may go
+    /// either way (rule `snake-ladder/declared-direction`).
     #[error("{jump} goes the wrong way")]
     WrongDirection {
         /// The offending jump.
         jump: Jump,
     },
     /// A jump ends on another jump's start while the rules forbid chains. `jump` is the first
-    /// such jump in the order written.
+    /// such jump in the order written (rule `snake-ladder/chains-forbidden`).
     #[error("{jump} ends where {next} starts, and the rules forbid chained jumps")]
     ChainedJump {
         /// The jump that ends on a start.
@@ -267,14 +280,16 @@ pub enum BoardError {
         next: Jump,
     },
     /// Following chained jumps would never end. `jump` is the first jump, in the order
-    /// written, that lies on the cycle.
+    /// written, that lies on the cycle (rule `snake-ladder/no-cycles`).
     #[error("{jump} is part of a cycle of chained jumps")]
     Cycle {
         /// The first jump on the cycle.
         jump: Jump,
     },
     /// From `square` — reachable from the start — N can never be reached, so a game could
-    /// never end. `square` is the lowest such square (0 when N is unreachable from the start).
+    /// never end. `square` is the lowest such square (0 when N is unreachable from the start);
+    /// the squares considered are those a player can stand on after a move, so never a jump's
+    /// start (rule `snake-ladder/reachable-finish`).
     #[error("from square {square} the last square can never be reached")]
     Unreachable {
         /// The lowest such square.
@@ -282,50 +297,20 @@ pub enum BoardError {
     },
 }
 
-/// Why a board file cannot be read. `line` is 1-based; errors about the whole file (no
-/// `squares` line) point one past the last line.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("line {line}: {reason}")]
-pub struct ParseError {
-    /// The offending line, counting from 1.
-    pub line: usize,
-    /// What is wrong with it.
-    pub reason: ParseReason,
-}
-
-/// What is wrong with a line of a board file.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ParseReason {
-    /// The line starts with a word that is not `squares`, `snake`, `ladder` or `jump`.
-    #[error("unknown keyword `{0}` (expected squares, snake, ladder or jump)")]
-    UnknownKeyword(String),
-    /// The line has the right keyword but the wrong shape.
-    #[error("expected `{0}`")]
-    Malformed(&'static str),
-    /// A number that is not a non-negative integer that fits in 32 bits.
-    #[error("`{0}` is not a square number")]
-    BadNumber(String),
-    /// A second `squares` line.
-    #[error("`squares` is given twice")]
-    DuplicateSquares,
-    /// No `squares` line at all.
-    #[error("no `squares = N` line")]
-    MissingSquares,
-}
-
 /// Why a game cannot start or continue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum GameError {
-    /// A game needs at least one player.
+    /// A game needs at least one player (rule `snake-ladder/no-players`).
     #[error("a game needs at least one player")]
     NoPlayers,
-    /// The game has a winner; no more turns.
+    /// The game has a winner; no more turns (rule `snake-ladder/game-over`).
     #[error("the game is over: player {winner} won")]
     GameOver {
         /// The winner's index.
         winner: usize,
     },
-    /// The dice returned a face outside `1..=faces`; nothing moved.
+    /// The dice returned a face outside `1..=faces`; nothing moved (rule
+    /// `snake-ladder/invalid-roll`).
     #[error("the dice rolled {value} on a {faces}-faced die")]
     InvalidRoll {
         /// What the die said.
@@ -345,7 +330,7 @@ pub struct TurnEvent {
     /// Where the player was.
     pub from: u32,
     /// The square the roll reached after the overshoot rule, before any jump (`from` when the
-    /// player stayed or forfeited).
+    /// player stayed or forfeited, N when [`Overshoot::Finish`] finished an overshoot).
     pub landed: u32,
     /// Where the player is now, after every jump taken. A jump was taken iff `to != landed`.
     pub to: u32,
@@ -374,15 +359,17 @@ impl TurnEvent {
 /// Exact figures for a single player's game.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Analysis {
-    /// Expected number of turns (rolls, forfeited ones included) to finish.
+    /// Expected number of turns (rolls, forfeited ones included) to finish (rule
+    /// `snake-ladder/expected-turns`).
     pub expected_turns: f64,
-    /// The smallest k with P(finished within k turns) ≥ 1/2.
+    /// The smallest k with P(finished within k turns) ≥ 1/2 (rule `snake-ladder/distribution`).
     pub median_turns: u32,
     /// The fewest turns in which the game can be finished.
     pub shortest_game: u32,
 }
 
-/// A source of die faces. Games call [`Dice::roll`] once per die, `count` times per turn.
+/// A source of die faces. Games call [`Dice::roll`] once per die, `count` times per turn, and
+/// move by the sum (rule `snake-ladder/dice-per-turn`).
 pub trait Dice: Send {
     /// One die's face, in `1..=faces`.
     fn roll(&mut self, faces: u32) -> u32;
@@ -448,7 +435,9 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
 
     /// Reads a board file (stage 1). The format is documented in `PROMPT.md`:
     /// one statement per line, `#` starts a comment, blank lines are ignored;
-    /// `squares = N` exactly once; `snake A -> B`, `ladder A -> B`, `jump A -> B`.
+    /// `squares = N` exactly once; `snake A -> B`, `ladder A -> B`, `jump A -> B`. Words are
+    /// separated by spaces or tabs (any number); lines may be of any length. Jumps come out in
+    /// the order written (rule `snake-ladder/board-file-format`).
     /// Only the syntax is checked here; [`SnakeLadder::new`] validates the board.
     ///
     /// # Errors
@@ -461,7 +450,9 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
     /// The first [`BoardError`], in the order documented on the type.
     fn new(spec: &BoardSpec, rules: &Rules) -> Result<Self, BoardError>;
 
-    /// Dice whose every roll is fixed by `seed` (stage 2): each face in `1..=faces`, uniform.
+    /// Dice whose every roll is fixed by `seed` (stage 2): each face in `1..=faces`, uniform
+    /// (rule `snake-ladder/seeded-dice-fair`); dice from the same seed replay the same faces,
+    /// whatever else runs in between (rule `snake-ladder/replay`).
     fn seeded_dice(seed: u64) -> Box<dyn Dice>;
 
     /// A new game for `players` players, all at square 0, player 0 to move (stage 2).
@@ -474,7 +465,8 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
     /// simulation.
     fn analyze(&self) -> Analysis;
 
-    /// `P(finished within k turns)` for `k` in `0..=turns`, exactly (stage 4). Entry 0 is 0.
+    /// `P(finished within k turns)` for `k` in `0..=turns`, exactly (stage 4). Entry 0 is 0
+    /// (rule `snake-ladder/distribution`).
     fn finished_within(&self, turns: u32) -> Vec<f64>;
 }
 
@@ -544,293 +536,5 @@ fn reference_suite() -> Vec<Check> {
 #[doc = include_str!("PROMPT.md")]
 pub mod prompt {}
 
-// The analysis command lives here, in an inline module, to keep the kata to its six files.
-pub mod tool {
-    //! `kata analyze snake-ladder`: exact game-length figures for a board file, with the reference
-    //! engine.
-    //!
-    //! ```text
-    //! kata analyze snake-ladder --board FILE [--overshoot stay|bounce|finish] [--format text|json]
-    //!                           [--dice NdF] [--chains forbid|follow] [--extra-turn]
-    //! ```
-    //!
-    //! Exit codes: 0 on success, 1 when the board file cannot be read or the board is invalid, 2 on
-    //! usage errors (one line naming the valid choices).
-
-    use super::reference::Board;
-    use super::{
-        Analysis, ChainRule, DiceSpec, ExtraTurn, MAX_DICE, MAX_FACES, Overshoot, Rules,
-        SnakeLadder,
-    };
-    use clap::Parser;
-    use std::path::PathBuf;
-    use std::process::ExitCode;
-
-    const USAGE: &str = "kata analyze snake-ladder --board FILE [--overshoot stay|bounce|finish] \
-         [--format text|json] [--dice NdF] [--chains forbid|follow] [--extra-turn]";
-
-    /// Exact game-length analysis of a snake-and-ladder board (one player).
-    #[derive(Parser, Debug)]
-    #[command(name = "kata analyze snake-ladder", override_usage = USAGE)]
-    struct Args {
-        /// Board file (see `kata prompt snake-ladder` for the format).
-        #[arg(long)]
-        board: PathBuf,
-        /// What a roll past the last square does: stay, bounce or finish.
-        #[arg(long, default_value = "stay")]
-        overshoot: String,
-        /// Output: text (with a chart) or json.
-        #[arg(long, default_value = "text")]
-        format: String,
-        /// Dice rolled per turn, as NdF (e.g. 1d6, 2d6).
-        #[arg(long, default_value = "1d6")]
-        dice: String,
-        /// Chained jumps: forbid (reject the board) or follow.
-        #[arg(long, default_value = "forbid")]
-        chains: String,
-        /// A highest roll earns another turn (the third in a row is forfeited).
-        #[arg(long)]
-        extra_turn: bool,
-    }
-
-    /// Runs the tool on `args` (everything after `kata analyze snake-ladder`).
-    pub fn run(args: &[String]) -> ExitCode {
-        let argv =
-            std::iter::once("kata analyze snake-ladder".to_string()).chain(args.iter().cloned());
-        let args = match Args::try_parse_from(argv) {
-            Ok(a) => a,
-            Err(e) if !e.use_stderr() => {
-                print!("{e}");
-                return ExitCode::SUCCESS;
-            }
-            Err(e) => return usage(&one_line(&e.to_string())),
-        };
-        let (rules, json) = match settings(&args) {
-            Ok(s) => s,
-            Err(msg) => return usage(&msg),
-        };
-        let name = args.board.display().to_string();
-        let text = match std::fs::read_to_string(&args.board) {
-            Ok(t) => t,
-            Err(e) => return failure(&format!("cannot read {name}: {e}")),
-        };
-        let spec = match Board::parse(&text) {
-            Ok(s) => s,
-            Err(e) => return failure(&format!("{name}: {e}")),
-        };
-        let board = match Board::new(&spec, &rules) {
-            Ok(b) => b,
-            Err(e) => return failure(&format!("{name}: invalid board: {e}")),
-        };
-        let analysis = board.analyze();
-        // Enough turns to see 99.9 % of games end (capped, for boards with very long tails).
-        let horizon = analysis
-            .median_turns
-            .saturating_mul(6)
-            .saturating_add(20)
-            .min(200_000);
-        let mut cdf = board.finished_within(horizon);
-        if let Some(cut) = cdf.iter().position(|&p| p >= 0.999) {
-            cdf.truncate(cut + 1);
-        }
-        let report = Report {
-            name: &name,
-            squares: spec.squares,
-            jumps: spec.jumps.len(),
-            rules,
-            analysis,
-            cdf,
-        };
-        if json {
-            println!("{}", report.json());
-        } else {
-            print!("{}", report.text());
-        }
-        ExitCode::SUCCESS
-    }
-
-    fn usage(msg: &str) -> ExitCode {
-        eprintln!("error: {msg}");
-        ExitCode::from(2)
-    }
-
-    fn failure(msg: &str) -> ExitCode {
-        eprintln!("error: {msg}");
-        ExitCode::FAILURE
-    }
-
-    /// A clap error on one line, with the usage.
-    fn one_line(clap_error: &str) -> String {
-        let words: Vec<&str> = clap_error
-            .lines()
-            .map(str::trim)
-            .filter(|l| {
-                !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
-            })
-            .collect();
-        let msg = words.join(" ");
-        let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
-        format!("{msg} (usage: {USAGE})")
-    }
-
-    fn settings(args: &Args) -> Result<(Rules, bool), String> {
-        let choice = |flag: &str, value: &str, names: &[&str]| -> Result<usize, String> {
-            names.iter().position(|n| *n == value).ok_or_else(|| {
-                format!(
-                    "unknown {flag} '{value}' (choose one of: {})",
-                    names.join(", ")
-                )
-            })
-        };
-        let overshoot = [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish][choice(
-            "--overshoot",
-            &args.overshoot,
-            &["stay", "bounce", "finish"],
-        )?];
-        let json = choice("--format", &args.format, &["text", "json"])? == 1;
-        let chains = [ChainRule::Forbidden, ChainRule::Follow]
-            [choice("--chains", &args.chains, &["forbid", "follow"])?];
-        let dice = args
-            .dice
-            .split_once('d')
-            .and_then(|(c, f)| Some(DiceSpec {
-                count: c.parse().ok()?,
-                faces: f.parse().ok()?,
-            }))
-            .filter(|d| (1..=MAX_DICE).contains(&d.count) && (1..=MAX_FACES).contains(&d.faces))
-            .ok_or_else(|| {
-                format!(
-                    "unknown --dice '{}' (choose NdF with N in 1..={MAX_DICE} and F in 1..={MAX_FACES}, e.g. 1d6, 2d6)",
-                    args.dice
-                )
-            })?;
-        let extra_turn = if args.extra_turn {
-            ExtraTurn::OnHighestRoll
-        } else {
-            ExtraTurn::Never
-        };
-        Ok((
-            Rules {
-                dice,
-                overshoot,
-                extra_turn,
-                chains,
-            },
-            json,
-        ))
-    }
-
-    struct Report<'a> {
-        name: &'a str,
-        squares: u32,
-        jumps: usize,
-        rules: Rules,
-        analysis: Analysis,
-        /// P(finished within k), k = 0…
-        cdf: Vec<f64>,
-    }
-
-    impl Report<'_> {
-        fn rules_line(&self) -> String {
-            let r = self.rules;
-            format!(
-                "{}d{}, overshoot {}, {}, chains {}",
-                r.dice.count,
-                r.dice.faces,
-                match r.overshoot {
-                    Overshoot::Stay => "stay",
-                    Overshoot::Bounce => "bounce",
-                    Overshoot::Finish => "finish",
-                },
-                match r.extra_turn {
-                    ExtraTurn::Never => "no extra turns",
-                    ExtraTurn::OnHighestRoll => "extra turn on the highest roll",
-                },
-                match r.chains {
-                    ChainRule::Forbidden => "forbidden",
-                    ChainRule::Follow => "followed",
-                }
-            )
-        }
-
-        /// P(the game lasts exactly k turns), k = 0…
-        fn lengths(&self) -> Vec<f64> {
-            std::iter::once(0.0)
-                .chain(self.cdf.windows(2).map(|w| (w[1] - w[0]).max(0.0)))
-                .collect()
-        }
-
-        fn json(&self) -> String {
-            let a = self.analysis;
-            serde_json::json!({
-                "board": self.name,
-                "squares": self.squares,
-                "jumps": self.jumps,
-                "rules": self.rules_line(),
-                "expected_turns": a.expected_turns,
-                "median_turns": a.median_turns,
-                "shortest_game": a.shortest_game,
-                "finished_within": self.cdf,
-                "game_length_distribution": self.lengths(),
-            })
-            .to_string()
-        }
-
-        fn text(&self) -> String {
-            let a = self.analysis;
-            let mut out = format!(
-                "board          : {} — {} squares, {} jumps\nrules          : {}\n\
-                 expected turns : {:.4}\nmedian turns   : {}\nshortest game  : {}\n\n",
-                self.name,
-                self.squares,
-                self.jumps,
-                self.rules_line(),
-                a.expected_turns,
-                a.median_turns,
-                a.shortest_game
-            );
-            // Group turns into at most 25 rows, each bar proportional to P(length in the row).
-            const ROWS: usize = 25;
-            const WIDTH: f64 = 50.0;
-            let lengths = self.lengths();
-            let first = a.shortest_game.max(1) as usize;
-            let last = lengths.len().saturating_sub(1).max(first);
-            let per_row = (last - first + 1).div_ceil(ROWS).max(1);
-            let rows: Vec<(usize, usize, f64)> = (first..=last)
-                .step_by(per_row)
-                .map(|lo| {
-                    let hi = (lo + per_row - 1).min(last);
-                    (lo, hi, lengths[lo..=hi].iter().sum())
-                })
-                .collect();
-            let top = rows
-                .iter()
-                .map(|r| r.2)
-                .fold(0.0, f64::max)
-                .max(f64::MIN_POSITIVE);
-            out.push_str("game length (turns)   P(length)  P(≤ length)\n");
-            for (lo, hi, p) in rows {
-                let label = if lo == hi {
-                    format!("{lo}")
-                } else {
-                    format!("{lo}–{hi}")
-                };
-                let cells = p / top * WIDTH;
-                let mut bar = "█".repeat(cells as usize);
-                if cells.fract() >= 0.5 {
-                    bar.push('▌');
-                }
-                out.push_str(&format!(
-                    "{label:>13}  {:>6.2} %   {:>6.2} %  {bar}\n",
-                    p * 100.0,
-                    self.cdf[hi] * 100.0
-                ));
-            }
-            out.push_str(&format!(
-                "(chart stops where {:.1} % of games have ended)\n",
-                self.cdf.last().copied().unwrap_or(0.0) * 100.0
-            ));
-            out
-        }
-    }
-}
+// The analysis command: `kata analyze snake-ladder`.
+pub mod tool;

@@ -1,133 +1,14 @@
-//! Known-wrong snake-and-ladder engines. Each realistic mutant is one mistake candidates really
-//! make; the rubric must reject it on the criteria named in [`catalogue`]. Hostile mutants panic,
-//! hang or abort, to prove the grader survives them.
-//!
-//! Every realistic mutant is one [`Flawed`] engine whose [`Flaw`] switches on exactly one bug.
-//! Board validation and analysis delegate to the reference around the bug; the game is its own,
-//! written the way a candidate would, so that game bugs live where candidates put them.
+//! The configurable flawed engine behind every realistic mutant: one [`Flaw`] switches on one
+//! bug, and the rest is a correct engine (validation and analysis by the reference, a game of
+//! its own written the way a candidate would).
 
-use super::conformance::{
-    BOARD_FILE, CHAINED_JUMPS, CHAINS_AND_CYCLES, DICE, DISTRIBUTION, EXPECTED_TURNS, EXTRA_TURNS,
-    INVALID_BOARDS, LONG_CHAINS, MANY_PLAYERS, MONTE_CARLO, OVERSHOOT, REPLAY, TURN_ORDER,
-    UNREACHABLE, VALID_BOARDS, WIN_ON_LAST, suite,
+use crate::snake_ladder::{
+    Analysis, BoardError, BoardSpec, ChainRule, Dice, DiceSpec, ExtraTurn, GameError, JumpKind,
+    MAX_DICE, MAX_FACES, MAX_SQUARES, Overshoot, ParseError, ParseReason, Rules, SnakeLadder,
+    SplitMix64, TurnEvent, reference,
 };
-use super::{
-    Analysis, BoardError, BoardSpec, Dice, ExtraTurn, GameError, Overshoot, ParseError, Rules,
-    SnakeLadder, SplitMix64, TurnEvent, reference,
-};
-use crate::grading::Mutant;
-use crate::grading::hostile::{self, Misbehaviour};
 use parking_lot::Mutex;
 use std::marker::PhantomData;
-
-/// Every mutant of this kata.
-pub fn catalogue() -> Vec<Mutant> {
-    let realistic = Mutant::realistic;
-    let mut mutants = vec![
-        realistic(
-            "ladder-to-last-rejected",
-            "checks jump ends against 1..N exclusive, so a ladder to the winning square is rejected as off the board",
-            &[VALID_BOARDS.id],
-            suite::<Flawed<LadderToLastRejected>>,
-        ),
-        realistic(
-            "duplicate-start-overwritten",
-            "builds a map from start to end without checking, so a second jump from one square silently replaces the first",
-            &[INVALID_BOARDS.id],
-            suite::<Flawed<DuplicateOverwritten>>,
-        ),
-        realistic(
-            "snake-on-last-accepted",
-            "never checks jump starts against N, so a snake on the winning square is accepted",
-            &[INVALID_BOARDS.id],
-            suite::<Flawed<SnakeOnLastAccepted>>,
-        ),
-        realistic(
-            "chains-without-cycle-check",
-            "follows chained jumps in a loop but never checks the board for cycles: the first game to land on one hangs",
-            &[CHAINS_AND_CYCLES.id],
-            suite::<Flawed<NoCycleCheck>>,
-        ),
-        realistic(
-            "no-reachability-check",
-            "accepts any board whose jumps are well-formed, even when no roll sequence can reach N",
-            &[UNREACHABLE.id],
-            suite::<Flawed<NoReachabilityCheck>>,
-        ),
-        realistic(
-            "parse-lines-from-zero",
-            "reports parse errors with enumerate()'s 0-based line numbers",
-            &[BOARD_FILE.id],
-            suite::<Flawed<LinesFromZero>>,
-        ),
-        realistic(
-            "turn-order-from-turn-count",
-            "derives the player to move from the number of turns played, so every extra turn shifts the order",
-            &[TURN_ORDER.id, MANY_PLAYERS.id],
-            suite::<Flawed<TurnFromCount>>,
-        ),
-        realistic(
-            "die-rolls-0-to-5",
-            "maps random numbers to faces with r % faces: the die shows 0..=5",
-            &[DICE.id],
-            suite::<Flawed<DieFromZero>>,
-        ),
-        realistic(
-            "die-rolls-1-to-7",
-            "maps random numbers to faces with r % (faces + 1) + 1: the die shows 1..=7",
-            &[DICE.id],
-            suite::<Flawed<DieTooHigh>>,
-        ),
-        realistic(
-            "bounce-off-by-one",
-            "bounces off N + 1 instead of N: an overshooting player ends one square too far back",
-            &[OVERSHOOT.id],
-            suite::<Flawed<BounceOffByOne>>,
-        ),
-        realistic(
-            "ladder-to-last-not-a-win",
-            "checks for the win on the square the dice reached, before taking the ladder, so a ladder to N does not win",
-            &[WIN_ON_LAST.id],
-            suite::<Flawed<LadderWinIgnored>>,
-        ),
-        realistic(
-            "unbounded-extra-turns",
-            "gives an extra turn on every highest roll, without the three-in-a-row forfeit",
-            &[EXTRA_TURNS.id],
-            suite::<Flawed<UnboundedExtraTurns>>,
-        ),
-        realistic(
-            "chains-followed-once",
-            "takes only the first jump of a chain, leaving the player on the next jump's start",
-            &[CHAINED_JUMPS.id, LONG_CHAINS.id],
-            suite::<Flawed<FollowOnce>>,
-        ),
-        realistic(
-            "shared-rng-state",
-            "seeded dice share one global generator, so two games with the same seed interleaved do not replay",
-            &[REPLAY.id],
-            suite::<Flawed<SharedRng>>,
-        ),
-        realistic(
-            "expected-turns-by-simulation",
-            "estimates the expected game length by simulating 2,000 games instead of solving the chain",
-            &[EXPECTED_TURNS.id],
-            suite::<Flawed<SimulatedExpectation>>,
-        ),
-        realistic(
-            "analysis-off-by-one-turn",
-            "counts the turns of a game from 1 on the starting square, so every figure is one turn too many",
-            &[EXPECTED_TURNS.id, DISTRIBUTION.id, MONTE_CARLO.id],
-            suite::<Flawed<OffByOneTurn>>,
-        ),
-    ];
-    mutants.extend(hostile::mutants::<HostileSuite>());
-    mutants
-}
-
-// ---------------------------------------------------------------------------------------------
-// The configurable flawed engine
-// ---------------------------------------------------------------------------------------------
 
 /// One bug, switched on by overriding one constant.
 pub trait Flaw: Send + Sync + 'static {
@@ -163,6 +44,36 @@ pub trait Flaw: Send + Sync + 'static {
     const SIMULATED_EXPECTATION: bool = false;
     /// Every figure one turn too many.
     const OFF_BY_ONE_TURN: bool = false;
+    /// Dice bounds checked exclusively.
+    const DICE_BOUNDS_EXCLUSIVE: bool = false;
+    /// N < MAX_SQUARES.
+    const MAX_SQUARES_EXCLUSIVE: bool = false;
+    /// Jumps to themselves dropped.
+    const SELF_JUMP_DROPPED: bool = false;
+    /// Declared kinds ignored.
+    const DIRECTION_UNCHECKED: bool = false;
+    /// One pass over the jumps per defect.
+    const VALIDATION_IN_PASSES: bool = false;
+    /// Chains accepted when forbidden.
+    const FORBIDDEN_CHAINS_ACCEPTED: bool = false;
+    /// A statement followed by a comment is malformed.
+    const TRAILING_COMMENT_REJECTED: bool = false;
+    /// Numbers above i32::MAX are bad.
+    const NUMBERS_AS_I32: bool = false;
+    /// A game for no players.
+    const ZERO_PLAYERS_ACCEPTED: bool = false;
+    /// One die of count × faces faces.
+    const ONE_BIG_DIE: bool = false;
+    /// Faces not checked.
+    const FACES_UNCHECKED: bool = false;
+    /// Overshoot tested with >=.
+    const STAY_ON_EXACT_ROLL: bool = false;
+    /// Turns go on after the win.
+    const PLAY_AFTER_WIN: bool = false;
+    /// A forfeit keeps the streak.
+    const STREAK_KEPT_AFTER_FORFEIT: bool = false;
+    /// Any top face earns an extra turn.
+    const EXTRA_ON_ANY_TOP_FACE: bool = false;
 }
 
 macro_rules! flaws {
@@ -210,6 +121,36 @@ flaws! {
     SimulatedExpectation => SIMULATED_EXPECTATION;
     /// See the catalogue.
     OffByOneTurn => OFF_BY_ONE_TURN;
+    /// See the catalogue.
+    DiceBoundsExclusive => DICE_BOUNDS_EXCLUSIVE;
+    /// See the catalogue.
+    MaxSquaresExclusive => MAX_SQUARES_EXCLUSIVE;
+    /// See the catalogue.
+    SelfJumpDropped => SELF_JUMP_DROPPED;
+    /// See the catalogue.
+    DirectionUnchecked => DIRECTION_UNCHECKED;
+    /// See the catalogue.
+    ValidationInPasses => VALIDATION_IN_PASSES;
+    /// See the catalogue.
+    ForbiddenChainsAccepted => FORBIDDEN_CHAINS_ACCEPTED;
+    /// See the catalogue.
+    TrailingCommentRejected => TRAILING_COMMENT_REJECTED;
+    /// See the catalogue.
+    NumbersAsI32 => NUMBERS_AS_I32;
+    /// See the catalogue.
+    ZeroPlayersAccepted => ZERO_PLAYERS_ACCEPTED;
+    /// See the catalogue.
+    OneBigDie => ONE_BIG_DIE;
+    /// See the catalogue.
+    FacesUnchecked => FACES_UNCHECKED;
+    /// See the catalogue.
+    StayOnExactRoll => STAY_ON_EXACT_ROLL;
+    /// See the catalogue.
+    PlayAfterWin => PLAY_AFTER_WIN;
+    /// See the catalogue.
+    StreakKeptAfterForfeit => STREAK_KEPT_AFTER_FORFEIT;
+    /// See the catalogue.
+    ExtraOnAnyTopFace => EXTRA_ON_ANY_TOP_FACE;
 }
 
 /// A board with the bug `F`.
@@ -227,7 +168,18 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
     type Game = FlawedGame<F>;
 
     fn parse(text: &str) -> Result<BoardSpec, ParseError> {
-        reference::parse(text).map_err(|mut e| {
+        let parsed = reference::parse(text);
+        if let Some(line) = Self::first_tripping_line(text)
+            && parsed.as_ref().err().is_none_or(|e| line <= e.line)
+        {
+            let reason = if F::TRAILING_COMMENT_REJECTED {
+                ParseReason::Malformed("KEYWORD A -> B")
+            } else {
+                ParseReason::BadNumber("a number above i32::MAX".into())
+            };
+            return Err(ParseError { line, reason });
+        }
+        parsed.map_err(|mut e| {
             if F::LINES_FROM_ZERO {
                 e.line -= 1;
             }
@@ -237,13 +189,42 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
 
     fn new(spec: &BoardSpec, rules: &Rules) -> Result<Self, BoardError> {
         let mut spec = spec.clone();
+        let dice = rules.dice;
+        let dice_ok = (1..=MAX_DICE).contains(&dice.count) && (1..=MAX_FACES).contains(&dice.faces);
+        if F::DICE_BOUNDS_EXCLUSIVE
+            && dice_ok
+            && (dice.count == MAX_DICE || dice.faces == MAX_FACES)
+        {
+            return Err(BoardError::InvalidDice {
+                count: dice.count,
+                faces: dice.faces,
+            });
+        }
+        if F::MAX_SQUARES_EXCLUSIVE && dice_ok && spec.squares == MAX_SQUARES {
+            return Err(BoardError::SquaresOutOfRange {
+                squares: spec.squares,
+                min: dice.highest().max(2),
+                max: MAX_SQUARES,
+            });
+        }
+        if F::SELF_JUMP_DROPPED {
+            spec.jumps.retain(|j| j.from != j.to);
+        }
+        if F::DIRECTION_UNCHECKED {
+            for j in &mut spec.jumps {
+                j.kind = JumpKind::Unspecified;
+            }
+        }
+        if F::VALIDATION_IN_PASSES {
+            validate_in_passes(&spec, rules)?;
+        }
         if F::LADDER_TO_LAST_REJECTED
             && let Some(&jump) = spec.jumps.iter().find(|j| j.to >= spec.squares)
         {
             return Err(BoardError::JumpOutOfRange { jump });
         }
         if F::DUPLICATES_OVERWRITE {
-            let mut kept: Vec<super::Jump> = Vec::new();
+            let mut kept: Vec<crate::snake_ladder::Jump> = Vec::new();
             for j in spec.jumps {
                 kept.retain(|k| k.from != j.from);
                 kept.push(j);
@@ -254,7 +235,15 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
             let n = spec.squares;
             spec.jumps.retain(|j| j.from != n);
         }
-        let reference = match reference::validate(&spec, rules) {
+        let checked_rules = if F::FORBIDDEN_CHAINS_ACCEPTED {
+            Rules {
+                chains: ChainRule::Follow,
+                ..*rules
+            }
+        } else {
+            *rules
+        };
+        let reference = match reference::validate(&spec, &checked_rules) {
             Ok(board) => Some(board),
             Err(BoardError::Cycle { .. }) if F::NO_CYCLE_CHECK => None,
             Err(BoardError::Unreachable { .. }) if F::NO_REACHABILITY_CHECK => None,
@@ -285,7 +274,7 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
     }
 
     fn new_game(&self, players: usize, dice: Box<dyn Dice>) -> Result<FlawedGame<F>, GameError> {
-        if players == 0 {
+        if players == 0 && !F::ZERO_PLAYERS_ACCEPTED {
             return Err(GameError::NoPlayers);
         }
         Ok(FlawedGame {
@@ -326,6 +315,25 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
 }
 
 impl<F: Flaw> Flawed<F> {
+    /// The first line (1-based) this parser's own bug trips on, if any.
+    fn first_tripping_line(text: &str) -> Option<usize> {
+        if !F::TRAILING_COMMENT_REJECTED && !F::NUMBERS_AS_I32 {
+            return None;
+        }
+        text.lines().enumerate().find_map(|(i, raw)| {
+            let line = raw.trim();
+            let trips = if F::TRAILING_COMMENT_REJECTED {
+                !line.starts_with('#') && line.contains('#')
+            } else {
+                let statement = line.split('#').next().unwrap_or("");
+                statement
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|w| !w.is_empty() && w.parse::<i32>().is_err())
+            };
+            trips.then_some(i + 1)
+        })
+    }
+
     fn checked(&self) -> &reference::Board {
         self.reference
             .as_ref()
@@ -340,12 +348,54 @@ impl<F: Flaw> Flawed<F> {
             else {
                 return f64::NAN;
             };
-            while super::Game::play_turn(&mut game).is_ok() {
+            while crate::snake_ladder::Game::play_turn(&mut game).is_ok() {
                 total += 1;
             }
         }
         total as f64 / games as f64
     }
+}
+
+/// Validation written as one pass over the jumps per defect: dice and squares as the reference
+/// checks them, then every jump for leaving the board, then every jump for starting on N, …
+fn validate_in_passes(spec: &BoardSpec, rules: &Rules) -> Result<(), BoardError> {
+    let bare = BoardSpec {
+        squares: spec.squares,
+        jumps: Vec::new(),
+    };
+    if let Err(e @ (BoardError::InvalidDice { .. } | BoardError::SquaresOutOfRange { .. })) =
+        reference::validate(&bare, rules)
+    {
+        return Err(e);
+    }
+    let n = spec.squares;
+    let jumps = &spec.jumps;
+    for pass in 0..5 {
+        for (i, &jump) in jumps.iter().enumerate() {
+            let error = match pass {
+                0 if !(1..=n).contains(&jump.from) || !(1..=n).contains(&jump.to) => {
+                    BoardError::JumpOutOfRange { jump }
+                }
+                1 if jump.from == n => BoardError::JumpFromLastSquare { jump },
+                2 if jump.from == jump.to => BoardError::JumpToItself { jump },
+                3 => match jumps[..i].iter().find(|j| j.from == jump.from) {
+                    Some(&first) => BoardError::DuplicateStart {
+                        first,
+                        second: jump,
+                    },
+                    None => continue,
+                },
+                4 if (jump.kind == JumpKind::Snake && jump.to > jump.from)
+                    || (jump.kind == JumpKind::Ladder && jump.to < jump.from) =>
+                {
+                    BoardError::WrongDirection { jump }
+                }
+                _ => continue,
+            };
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 static SHARED: Mutex<SplitMix64> = Mutex::new(SplitMix64::new(0));
@@ -407,32 +457,68 @@ impl<F: Flaw> FlawedGame<F> {
         square
     }
 
+    /// Rolls the turn's dice: (their sum, whether this counts as a highest roll).
+    fn roll(&mut self) -> Result<(u32, bool), GameError> {
+        let DiceSpec { count, faces } = self.rules.dice;
+        if F::ONE_BIG_DIE {
+            let faces = count * faces;
+            let value = self.dice.roll(faces);
+            if !(1..=faces).contains(&value) {
+                return Err(GameError::InvalidRoll { value, faces });
+            }
+            return Ok((value, value == faces));
+        }
+        let (mut sum, mut every_top, mut any_top) = (0, true, false);
+        for _ in 0..count {
+            let value = self.dice.roll(faces);
+            if !F::FACES_UNCHECKED && !(1..=faces).contains(&value) {
+                return Err(GameError::InvalidRoll { value, faces });
+            }
+            sum += value;
+            every_top &= value == faces;
+            any_top |= value == faces;
+        }
+        Ok((
+            sum,
+            if F::EXTRA_ON_ANY_TOP_FACE {
+                any_top
+            } else {
+                every_top
+            },
+        ))
+    }
+
     fn pass_turn(&mut self, player: usize) {
         self.streak = 0;
         self.current = (player + 1) % self.positions.len();
     }
 }
 
-impl<F: Flaw> super::Game for FlawedGame<F> {
+impl<F: Flaw> crate::snake_ladder::Game for FlawedGame<F> {
     fn play_turn(&mut self) -> Result<TurnEvent, GameError> {
-        if let Some(winner) = self.winner {
+        if let Some(winner) = self.winner
+            && !F::PLAY_AFTER_WIN
+        {
             return Err(GameError::GameOver { winner });
         }
-        let dice = self.rules.dice;
-        let roll = reference::roll(&mut *self.dice, dice)?;
+        let (roll, top) = self.roll()?;
         let player = self.mover();
         self.turns += 1;
         let from = self.positions[player];
         let n = self.squares;
-        let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && roll == dice.highest();
+        let highest = self.rules.extra_turn == ExtraTurn::OnHighestRoll && top;
         let mut event = TurnEvent::standing(player, roll, from);
         if highest && self.streak >= 2 && !F::UNBOUNDED_EXTRA {
-            self.pass_turn(player);
+            if F::STREAK_KEPT_AFTER_FORFEIT {
+                self.current = (player + 1) % self.positions.len();
+            } else {
+                self.pass_turn(player);
+            }
             return Ok(event);
         }
         let target = from + roll;
         event.landed = match self.rules.overshoot {
-            _ if target <= n => target,
+            _ if target < n || (target == n && !F::STAY_ON_EXACT_ROLL) => target,
             Overshoot::Stay => from,
             Overshoot::Bounce if F::BOUNCE_OFF_BY_ONE => 2 * n - target - 1,
             Overshoot::Bounce => 2 * n - target,
@@ -448,6 +534,9 @@ impl<F: Flaw> super::Game for FlawedGame<F> {
         if reached == n {
             self.winner = Some(player);
             event.winner = Some(player);
+            if F::PLAY_AFTER_WIN {
+                self.pass_turn(player);
+            }
         } else if highest {
             self.streak += 1;
             event.extra_turn = true;
@@ -467,52 +556,5 @@ impl<F: Flaw> super::Game for FlawedGame<F> {
 
     fn winner(&self) -> Option<usize> {
         self.winner
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hostile mutants
-// ---------------------------------------------------------------------------------------------
-
-/// A board whose every method misbehaves as `M` says.
-pub struct Hostile<M> {
-    misbehaviour: PhantomData<M>,
-}
-
-impl<M: Misbehaviour> SnakeLadder for Hostile<M> {
-    type Game = reference::Game;
-
-    fn parse(_: &str) -> Result<BoardSpec, ParseError> {
-        M::act()
-    }
-
-    fn new(_: &BoardSpec, _: &Rules) -> Result<Self, BoardError> {
-        M::act()
-    }
-
-    fn seeded_dice(_: u64) -> Box<dyn Dice> {
-        M::act()
-    }
-
-    fn new_game(&self, _: usize, _: Box<dyn Dice>) -> Result<reference::Game, GameError> {
-        let _ = self.misbehaviour;
-        M::act()
-    }
-
-    fn analyze(&self) -> Analysis {
-        M::act()
-    }
-
-    fn finished_within(&self, _: u32) -> Vec<f64> {
-        M::act()
-    }
-}
-
-/// This kata's suite bound to an implementation that misbehaves as `M` in every method.
-struct HostileSuite;
-
-impl hostile::HostileSuite for HostileSuite {
-    fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
-        suite::<Hostile<M>>()
     }
 }
