@@ -142,13 +142,17 @@ pub trait RateLimiter: Send + Sync + Sized {
     /// Takes `tokens` now, all or nothing.
     ///
     /// - `tokens == 0` always succeeds and takes nothing (even from an empty bucket: rule
-    ///   `rate-limiter/zero-request`).
+    ///   `rate-limiter/zero-request`; even while reservations wait: it takes nothing from
+    ///   anyone, rule `rate-limiter/zero-while-queued`).
     /// - A denial changes nothing (rule `rate-limiter/denial-changes-nothing`).
     /// - While earlier reservations are still waiting for their tokens, those tokens are theirs:
     ///   `try_acquire` does not jump the queue (rule `rate-limiter/no-queue-jumping`).
     /// - Called from many threads at once, reading the level, deciding and writing it back are
     ///   one atomic step: no token is spent twice, none is lost (rule
-    ///   `rate-limiter/atomic-decision`).
+    ///   `rate-limiter/atomic-decision`). Each call decides at a clock reading it takes during
+    ///   the call, and a refusal never rests on a reading older than the state it meets: read
+    ///   before another thread's grant, a reading would refuse tokens that accrued meanwhile
+    ///   (rule `rate-limiter/clock-after-state`).
     ///
     /// # Errors
     /// - [`AcquireError::ExceedsCapacity`] when `tokens > capacity` (whatever the bucket holds;
@@ -164,9 +168,13 @@ pub trait RateLimiter: Send + Sync + Sized {
     /// At or after [`Reservation::ready_at`] the tokens belong to the holder; the holder simply
     /// proceeds (dropping the reservation then changes nothing: rule
     /// `rate-limiter/ready-is-spent`). Dropping the reservation *before* `ready_at` cancels it and
-    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`) (up to capacity).
+    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity
+    /// (rule `rate-limiter/cancel-refund-capped`).
     ///
-    /// `reserve(0)` is ready at once.
+    /// `reserve(0)` is ready at once (rules `rate-limiter/zero-request`,
+    /// `rate-limiter/zero-while-queued`). Every accepted config and every clock reading works
+    /// without overflow, also when the queue owes more than 2^64 ns of refill: `ready_at` is
+    /// exact (rule `rate-limiter/largest-values-exact`).
     ///
     /// # Errors
     /// [`AcquireError::ExceedsCapacity`] when `tokens > capacity` (rule
@@ -364,7 +372,9 @@ pub enum SharedError {
 ///   server, never as read-modify-write from the client (rule `rate-limiter/shared-atomic`).
 /// - **Memory in the store is bounded**: every key the limiter writes starts with the prefix and
 ///   is gone from the store once its bucket would be full again (rule
-///   `rate-limiter/shared-keys-expire`) (a full bucket and a missing one are the same thing).
+///   `rate-limiter/shared-keys-expire`) — and not before (rule
+///   `rate-limiter/shared-keys-live-until-full`): a full bucket and a missing one are the same
+///   thing.
 /// - **Failures follow the policy**: a store that refuses, hangs or restarts never panics a
 ///   client and never blocks one much longer than [`StoreConfig::timeout`] (rule
 ///   `rate-limiter/shared-timeout`); the answer is [`StoreConfig::on_failure`]'s. A client built

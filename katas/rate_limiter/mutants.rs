@@ -8,8 +8,8 @@
 use super::conformance::{
     BOUNDED_MEMORY, BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
     DENIAL_NO_SIDE_EFFECTS, EVICTION_INVISIBLE, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER,
-    FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED,
-    SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
+    FRESH_CLOCK_READING, FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT,
+    REFILL_CAPPED, SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
     SHARED_STORE_DOWN, SHARED_STORE_HANGS, SHARED_STORE_RESTART, SHARED_WINDOW_BOUND,
     TENANT_ISOLATION, WINDOW_BOUND, ZERO_REQUEST, suite,
 };
@@ -227,6 +227,41 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<RefBucket, RefKeyed, Misconfigured<OversizeWaits>>,
         )
         .breaking(&["rate-limiter/shared-local-answers"]),
+        realistic(
+            "clock-read-before-lock",
+            "reads the clock before taking the lock: a thread preempted in between decides on a reading older than the grants made meanwhile, and refuses tokens that had accrued",
+            &[FRESH_CLOCK_READING.id],
+            suite::<Flawed<ClockBeforeLock>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/clock-after-state"]),
+        realistic(
+            "cancel-refund-uncapped",
+            "a cancelled reservation's tokens are added back without the cap, so a bucket can end up holding more than its capacity",
+            &[CANCEL_RETURNS_TOKENS.id],
+            suite::<Flawed<CancelUncapped>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/cancel-refund-capped"]),
+        realistic(
+            "zero-denied-behind-queue",
+            "try_acquire(0) goes through the level check, which fails while reservations hold the bucket in debt",
+            &[ZERO_REQUEST.id],
+            suite::<Flawed<ZeroBehindQueue>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/zero-while-queued"]),
+        realistic(
+            "queue-debt-overflow",
+            "ready_at is computed in 64-bit nanoseconds, which wrap once the queue owes more than 2^64 ns of refill",
+            &[FIFO_ORDER.id],
+            suite::<Flawed<DeadlineU64>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/largest-values-exact"]),
+        realistic(
+            "ttl-of-the-take",
+            "a key expires after the time the tokens just taken need to refill, not the time the bucket needs to be full: a drained key vanishes early and comes back full",
+            &[SHARED_KEYS_EXPIRE.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<TtlOfTake>>,
+        )
+        .breaking(&["rate-limiter/shared-keys-live-until-full"]),
     ];
     mutants.extend(hostile::mutants::<HostileSuite>());
     mutants
@@ -268,6 +303,14 @@ pub trait Flaw: Send + Sync + 'static {
     const CANCEL_KEEPS: bool = false;
     /// Dropping any reservation refunds it.
     const CANCEL_ALWAYS_REFUNDS: bool = false;
+    /// A cancellation's refund is not capped at capacity.
+    const CANCEL_UNCAPPED: bool = false;
+    /// A 0-token request goes through the level check, which a bucket in debt fails.
+    const ZERO_BEHIND_QUEUE: bool = false;
+    /// `ready_at` is computed in u64 nanoseconds, wrapping past 2^64.
+    const DEADLINE_U64: bool = false;
+    /// Read the clock before taking the lock.
+    const CLOCK_BEFORE_LOCK: bool = false;
 }
 
 macro_rules! flaws {
@@ -296,6 +339,10 @@ flaws! {
     RetryingWaiter => RETRYING_WAITER,
     CancelKeepsTokens => CANCEL_KEEPS,
     CancelAlwaysRefunds => CANCEL_ALWAYS_REFUNDS,
+    CancelUncapped => CANCEL_UNCAPPED,
+    ZeroBehindQueue => ZERO_BEHIND_QUEUE,
+    DeadlineU64 => DEADLINE_U64,
+    ClockBeforeLock => CLOCK_BEFORE_LOCK,
 }
 
 /// A token bucket that counts whole tokens plus the fraction accrued toward the next one, with
@@ -364,16 +411,15 @@ impl<F: Flaw> Flawed<F> {
     }
 
     /// ns until the level rises by `deficit` whole tokens (minus the partial already there).
-    fn wait(&self, t: &Tally, deficit: i128) -> u64 {
+    fn wait(&self, t: &Tally, deficit: i128) -> u128 {
         let grains = u128::try_from(deficit).unwrap_or(0) * u128::from(self.period_ns);
         let grains = grains.saturating_sub(t.partial);
         let rate = u128::from(self.rate);
-        let ns = if F::ROUND_DOWN {
+        if F::ROUND_DOWN {
             grains / rate
         } else {
             grains.div_ceil(rate)
-        };
-        u64::try_from(ns).unwrap_or(u64::MAX)
+        }
     }
 
     /// Runs `f` on the refilled state, under one lock (or, with SPLIT_LOCK, racily).
@@ -385,9 +431,16 @@ impl<F: Flaw> Flawed<F> {
             let out = f(&mut copy, now);
             *self.state.lock() = copy;
             out
-        } else {
+        } else if F::CLOCK_BEFORE_LOCK {
+            // The bug: by the time the lock is ours, another thread may have granted on a
+            // later reading, and this one is older than the state it meets.
             let now = self.now();
             let mut t = self.state.lock();
+            self.refill(&mut t, now);
+            f(&mut t, now)
+        } else {
+            let mut t = self.state.lock();
+            let now = self.now();
             self.refill(&mut t, now);
             f(&mut t, now)
         }
@@ -445,7 +498,7 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
         } else {
             tokens
         };
-        if tokens == 0 {
+        if tokens == 0 && !F::ZERO_BEHIND_QUEUE {
             return Ok(());
         }
         let want = i128::from(tokens);
@@ -460,7 +513,8 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
                 return Ok(());
             }
             let deficit = want - t.tokens;
-            let wait = self.wait(t, deficit) + t.last.saturating_sub(now);
+            let wait = self.wait(t, deficit) + u128::from(t.last.saturating_sub(now));
+            let wait = u64::try_from(wait).unwrap_or(u64::MAX);
             if F::CONSUME_ON_DENIAL && t.tokens > 0 {
                 t.tokens = 0;
             }
@@ -479,22 +533,25 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
         }
         let ready_at = self.with_state(|t, now| {
             if tokens == 0 {
-                return now;
+                return u128::from(now);
             }
             let after = t.tokens - i128::from(tokens);
             if !F::RETRYING_WAITER {
                 t.tokens = after;
             }
             if after >= 0 {
-                now
+                u128::from(now)
+            } else if F::DEADLINE_U64 {
+                // The bug: 64-bit nanoseconds wrap once the queue owes more than 2^64 ns.
+                u128::from(t.last.wrapping_add(self.wait(t, -after) as u64))
             } else {
-                t.last.saturating_add(self.wait(t, -after))
+                u128::from(t.last) + self.wait(t, -after)
             }
         });
         Ok(FlawedReservation {
             bucket: self,
             tokens,
-            ready_at: Duration::from_nanos(ready_at),
+            ready_at: nanos_to_duration(ready_at),
         })
     }
 }
@@ -525,13 +582,19 @@ impl<F: Flaw> Drop for FlawedReservation<'_, F> {
         b.with_state(|t, now| {
             if F::CANCEL_ALWAYS_REFUNDS || Duration::from_nanos(now) < ready_at {
                 t.tokens += i128::from(tokens);
-                if t.tokens >= i128::from(b.capacity) {
+                if !F::CANCEL_UNCAPPED && t.tokens >= i128::from(b.capacity) {
                     t.tokens = i128::from(b.capacity);
                     t.partial = 0;
                 }
             }
         });
     }
+}
+
+/// `ns` nanoseconds as a `Duration`, saturating at `Duration::MAX`.
+fn nanos_to_duration(ns: u128) -> Duration {
+    let secs = u64::try_from(ns / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (ns % 1_000_000_000) as u32)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -802,6 +865,9 @@ pub trait RedisFlaw: Send + Sync + 'static {
     const NO_EXPIRY: bool = false;
     /// Call the script by hash without ever loading it again.
     const NEVER_RELOADED: bool = false;
+    /// Expire a key after the time the tokens just taken need to come back, forgetting what
+    /// the bucket already lacked.
+    const TTL_OF_TAKE: bool = false;
 }
 
 macro_rules! redis_flaws {
@@ -819,6 +885,7 @@ redis_flaws! {
     ClientClock => CLIENT_CLOCK,
     NoExpiry => NO_EXPIRY,
     NeverReloaded => NEVER_RELOADED,
+    TtlOfTake => TTL_OF_TAKE,
 }
 
 /// A Redis-backed bucket written the way a first attempt often is, with one [`RedisFlaw`].
@@ -943,6 +1010,13 @@ impl<F: RedisFlaw> SharedRateLimiter for NaiveRedis<F> {
                 "the reference script sets a TTL"
             );
             reference::BUCKET_SCRIPT.replace(expiry, "")
+        } else if F::TTL_OF_TAKE {
+            let until_full = "math.ceil((max_grains - grains) / per_ns";
+            assert!(
+                reference::BUCKET_SCRIPT.contains(until_full),
+                "the reference script expires a key when its bucket is full"
+            );
+            reference::BUCKET_SCRIPT.replace(until_full, "math.ceil(cost / per_ns")
         } else {
             reference::BUCKET_SCRIPT.to_string()
         };
