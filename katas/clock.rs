@@ -14,9 +14,15 @@
 //!   read. Concurrency checks use it to widen race windows: a solution that reads shared state,
 //!   then the clock, then writes the state back is preempted right inside its race, even on a
 //!   machine with a single CPU.
+//! - [`HoldingClock`] wraps a clock and, once armed, holds the first thread that reads it —
+//!   after it has taken its reading — until the test releases it or a bounded wait passes.
+//!   Concurrency checks use it to let another call complete while a reading ages: a solution
+//!   that decides on a reading older than the state it meets is caught deterministically, and
+//!   one whose lock the held thread owns simply makes the other call wait.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// A source of monotonic-ish time with nanosecond resolution and an arbitrary origin.
@@ -198,6 +204,129 @@ impl<C: Clock> Clock for YieldingClock<C> {
         // it has read the clock and *before* it writes its state back.
         if mix(self.seed.rotate_left(17) ^ read).is_multiple_of(self.every) {
             std::thread::yield_now();
+        }
+        now
+    }
+}
+
+/// Wraps a clock; once [armed](HoldingClock::arm), holds the next thread that reads it, after
+/// it has taken its reading and before `now` returns, until [`release`](HoldingClock::release)
+/// or a bounded wait passes. Every reading is recorded with the thread that took it.
+///
+/// The wait is bounded so that a test can never hang on it: it may decide which interleaving
+/// a test observes, never whether a correct solution passes.
+///
+/// ```
+/// use lld_katas::clock::{Clock, HoldingClock, ManualClock};
+/// use std::time::Duration;
+///
+/// let manual = ManualClock::new();
+/// let clock = HoldingClock::new(manual.clone());
+/// clock.arm(Duration::from_secs(5));
+/// std::thread::scope(|s| {
+///     let held = s.spawn(|| clock.now());
+///     assert!(clock.wait_for_hold(Duration::from_secs(5)));
+///     manual.advance(Duration::from_nanos(7)); // time passes while the reader is held
+///     clock.release();
+///     assert_eq!(held.join().unwrap(), Duration::ZERO, "the reading was taken before the hold");
+/// });
+/// assert_eq!(clock.readings().len(), 1);
+/// ```
+#[derive(Debug)]
+pub struct HoldingClock<C> {
+    inner: C,
+    state: Mutex<Hold>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Hold {
+    /// The longest the next reader is held, when armed.
+    armed: Option<Duration>,
+    /// The thread being held (or that was held last).
+    held: Option<ThreadId>,
+    /// Whether the held thread has been let go.
+    released: bool,
+    /// Every reading, in the order taken.
+    readings: Vec<(ThreadId, Duration)>,
+}
+
+impl<C: Clock> HoldingClock<C> {
+    /// A clock that reads `inner` and holds nobody until armed.
+    pub fn new(inner: C) -> Self {
+        Self {
+            inner,
+            state: Mutex::new(Hold::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Hold> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Holds the next thread that reads the clock for at most `at_most`, and forgets the
+    /// readings taken so far.
+    pub fn arm(&self, at_most: Duration) {
+        let mut hold = self.lock();
+        *hold = Hold {
+            armed: Some(at_most),
+            ..Hold::default()
+        };
+    }
+
+    /// Waits (at most `patience`) until a reader is being held; false if none was by then, or
+    /// if it was already let go.
+    pub fn wait_for_hold(&self, patience: Duration) -> bool {
+        let hold = self.lock();
+        let (hold, _) = self
+            .changed
+            .wait_timeout_while(hold, patience, |h| h.held.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        hold.held.is_some() && !hold.released
+    }
+
+    /// Waits (at most `patience`) until at least `count` readings have been taken since
+    /// [`arm`](Self::arm); returns whether they were.
+    pub fn wait_for_readings(&self, count: usize, patience: Duration) -> bool {
+        let hold = self.lock();
+        let (hold, _) = self
+            .changed
+            .wait_timeout_while(hold, patience, |h| h.readings.len() < count)
+            .unwrap_or_else(PoisonError::into_inner);
+        hold.readings.len() >= count
+    }
+
+    /// Lets the held thread go (if any) and disarms the clock.
+    pub fn release(&self) {
+        let mut hold = self.lock();
+        hold.armed = None;
+        hold.released = true;
+        self.changed.notify_all();
+    }
+
+    /// Every reading taken since [`arm`](Self::arm), with the thread that took it.
+    pub fn readings(&self) -> Vec<(ThreadId, Duration)> {
+        self.lock().readings.clone()
+    }
+}
+
+impl<C: Clock> Clock for HoldingClock<C> {
+    fn now(&self) -> Duration {
+        let now = self.inner.now();
+        let mut hold = self.lock();
+        hold.readings.push((std::thread::current().id(), now));
+        if let Some(at_most) = hold.armed.take() {
+            hold.held = Some(std::thread::current().id());
+            hold.released = false;
+            self.changed.notify_all();
+            let (mut hold, _) = self
+                .changed
+                .wait_timeout_while(hold, at_most, |h| !h.released)
+                .unwrap_or_else(PoisonError::into_inner);
+            hold.released = true;
+        } else {
+            self.changed.notify_all();
         }
         now
     }

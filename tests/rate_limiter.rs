@@ -32,6 +32,7 @@ lld_katas::conformance_tests! {
     stage1_zero_request => "rate-limiter/stage1/zero-request",
     stage2_frozen_clock_exact => "rate-limiter/stage2/frozen-clock-exact",
     stage2_concurrent_window_bound => "rate-limiter/stage2/concurrent-window-bound",
+    stage2_fresh_clock_reading => "rate-limiter/stage2/fresh-clock-reading",
     stage3_fifo_order => "rate-limiter/stage3/fifo-order",
     stage3_no_queue_jumping => "rate-limiter/stage3/no-queue-jumping",
     stage3_cancel_returns_tokens => "rate-limiter/stage3/cancel-returns-tokens",

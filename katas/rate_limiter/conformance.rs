@@ -13,11 +13,11 @@ use super::{
     AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
     RateLimiter, Reservation, SharedConfigError, SharedError, SharedRateLimiter, StoreConfig,
 };
-use crate::clock::{Clock, ManualClock, YieldingClock};
+use crate::clock::{Clock, HoldingClock, ManualClock, YieldingClock};
 use crate::ensure;
 use crate::grading::services::{RedisServer, SilentServer};
 use crate::grading::stress::run_gated;
-use crate::grading::{Check, Criterion, Failure, Transcript, check_property, unavailable};
+use crate::grading::{Check, Criterion, Failure, Rule, Transcript, check_property, unavailable};
 use proptest::prelude::*;
 use std::cell::RefCell;
 use std::fmt;
@@ -115,8 +115,8 @@ pub const ZERO_REQUEST: Criterion = Criterion::new(
     1,
     1,
     "asking for 0 tokens always succeeds and takes nothing",
-    "try_acquire(0) succeeds even on an empty bucket and takes nothing; reserve(0) is ready at once",
-    "a request for nothing is trivially satisfiable: don't round it up to one token",
+    "try_acquire(0) succeeds even on an empty bucket, and while reservations hold the bucket in debt, and takes nothing; reserve(0) is ready at once",
+    "a request for nothing is trivially satisfiable: answer it before any level check (a bucket in debt has a negative level), and don't round it up to one token",
 );
 /// Concurrent callers on a frozen clock get exactly the capacity.
 pub const FROZEN_CLOCK_EXACT: Criterion = Criterion::new(
@@ -136,13 +136,22 @@ pub const CONCURRENT_WINDOW_BOUND: Criterion = Criterion::new(
     "while one thread advances the clock and others acquire, total grants never exceed capacity + floor(refill_tokens · elapsed / refill_period)",
     "a refill and a take must happen under the same lock (or in one compare-and-swap), including the write of the last-refill time",
 );
+/// A decision never rests on a clock reading older than the state it meets.
+pub const FRESH_CLOCK_READING: Criterion = Criterion::new(
+    "rate-limiter/stage2/fresh-clock-reading",
+    2,
+    4,
+    "a refusal never rests on a stale clock reading",
+    "while one call is held inside its clock read and another completes at a later time, the two answers are those of the calls made one after the other, each at a clock reading it took during the call — and a refusal is decided on a reading no older than every call ordered before it",
+    "read the clock after loading the state (or under the lock), not before: a reading taken before another thread's grant is older than the state it meets, and refuses tokens that had accrued by then",
+);
 /// Reservations are served in arrival order.
 pub const FIFO_ORDER: Criterion = Criterion::new(
     "rate-limiter/stage3/fifo-order",
     3,
     4,
     "reservations are served in arrival order",
-    "each reservation's ready_at is the exact time its tokens exist after every earlier reservation is served; a large request queued before small ones is ready first and is never starved by them",
+    "each reservation's ready_at is the exact time its tokens exist after every earlier reservation is served — also for the largest configs and clock readings, where the queue owes more than 2^64 ns; a large request queued before small ones is ready first and is never starved by them",
     "set a reservation's tokens aside when it is made (the bucket may go into debt), so later callers queue behind it",
 );
 /// `try_acquire` does not jump the queue.
@@ -160,7 +169,7 @@ pub const CANCEL_RETURNS_TOKENS: Criterion = Criterion::new(
     3,
     3,
     "dropping a waiting reservation gives its tokens back",
-    "dropping a reservation before its ready_at returns its tokens to the bucket (up to capacity); dropping it at or after ready_at returns nothing",
+    "dropping a reservation before its ready_at returns its tokens to the bucket, never lifting it above capacity; dropping it at or after ready_at returns nothing",
     "implement Drop for your reservation: if the clock is still before ready_at, add its tokens back under the lock, capped at capacity",
 );
 
@@ -224,9 +233,9 @@ pub const SHARED_KEYS_EXPIRE: Criterion = Criterion::new(
     "rate-limiter/stage5/keys-expire",
     5,
     3,
-    "memory in Redis stays bounded",
-    "every key the limiter writes starts with the configured prefix and expires no later than its bucket would be full again (fill time + 1 s of slack)",
-    "set a TTL (PEXPIRE) on every write: a full bucket and a missing key mean the same, so the key can go once the bucket would be full",
+    "keys in Redis expire when their bucket would be full, not before",
+    "every key the limiter writes starts with the configured prefix and expires no later than its bucket would be full again (fill time + 1 s of slack), and no sooner: a key drained one token at a time lives until the whole bucket has refilled",
+    "set a TTL (PEXPIRE) on every write, from what the bucket lacks after the take (not from the tokens just taken): a full bucket and a missing key mean the same, so the key can go once the bucket would be full, and not before",
 );
 /// A store that refuses gets the failure policy, and is used again once it is up.
 pub const SHARED_STORE_DOWN: Criterion = Criterion::new(
@@ -279,6 +288,7 @@ pub const CRITERIA: &[Criterion] = &[
     ZERO_REQUEST,
     FROZEN_CLOCK_EXACT,
     CONCURRENT_WINDOW_BOUND,
+    FRESH_CLOCK_READING,
     FIFO_ORDER,
     NO_QUEUE_JUMPING,
     CANCEL_RETURNS_TOKENS,
@@ -316,6 +326,7 @@ where
         Check::new(&ZERO_REQUEST, zero_request::<L>),
         Check::new(&FROZEN_CLOCK_EXACT, frozen_clock_exact::<L>),
         Check::new(&CONCURRENT_WINDOW_BOUND, concurrent_window_bound::<L>),
+        Check::new(&FRESH_CLOCK_READING, fresh_clock_reading::<L>),
         Check::new(&FIFO_ORDER, fifo_order::<L>),
         Check::new(&NO_QUEUE_JUMPING, no_queue_jumping::<L>),
         Check::new(&CANCEL_RETURNS_TOKENS, cancel_returns_tokens::<L>),
@@ -415,14 +426,18 @@ impl Oracle {
         u64::try_from(self.level.max(0) / p).unwrap_or(u64::MAX)
     }
 
-    /// Reserves `tokens` at `now`; returns when they are ready.
+    /// Reserves `tokens` at `now`; returns when they are ready — exactly, also when the queue
+    /// owes more than 2^64 ns of refill.
     pub fn reserve(&mut self, now: Duration, tokens: u64) -> Duration {
         self.catch_up(now);
         self.level -= Self::frac(self.config, tokens);
         if tokens == 0 || self.level >= 0 {
             now
         } else {
-            now + self.wait_until_level(0, now)
+            let missing = self.level.unsigned_abs();
+            let ready = self.at + missing.div_ceil(u128::from(self.config.refill_tokens));
+            let secs = u64::try_from(ready / 1_000_000_000).unwrap_or(u64::MAX);
+            Duration::new(secs, (ready % 1_000_000_000) as u32)
         }
     }
 
@@ -1205,6 +1220,53 @@ pub fn zero_request<L: RateLimiter>() -> Result<(), Failure> {
         }
         let level = oracle.available(s.now());
         expect_level(&s, &mut oracle, level, false)
+    })?;
+    // While a reservation waits, the bucket is in debt: 0 tokens still take nothing from anyone.
+    let strategy = (
+        prop_oneof![3 => queue_config(), 1 => any_config()],
+        prop_oneof![Just(1u64), Just(u64::MAX), 1..=u64::MAX],
+    );
+    check_property(&ZERO_REQUEST, 100, strategy, |(config, size)| {
+        let s = Scenario::<L>::new(config)?;
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        let b = config.capacity;
+        s.acquire(b).ok();
+        oracle.try_acquire(Duration::ZERO, b).ok();
+        let n = 1 + (size - 1) % b;
+        let waiting = s
+            .limiter
+            .reserve(n)
+            .map_err(|e| s.fail(format!("reserve({n}) accepted"), outcome(&Err(e))))?;
+        let ready = waiting.ready_at();
+        s.note(format!("t=0 ns: reserve({n}) → ready at {}", ns(ready)));
+        oracle.reserve(Duration::ZERO, n);
+        let got = s.acquire(0);
+        if got.is_err() {
+            return Err(s.fail(
+                "try_acquire(0) granted while a reservation waits: it takes nothing from anyone",
+                outcome(&got),
+            ));
+        }
+        let at = s.limiter.reserve(0).map(|r| r.ready_at());
+        s.note(format!("t=0 ns: reserve(0) → {at:?}"));
+        if at != Ok(Duration::ZERO) {
+            return Err(s.fail(
+                "reserve(0) ready at once (ready_at = 0 ns), even behind a waiting reservation",
+                format!("{at:?}"),
+            ));
+        }
+        // Nothing was taken: the reservation is still ready when it said.
+        let expected = oracle.clone().try_acquire(Duration::ZERO, 1);
+        let next = s.acquire(1);
+        if next != expected {
+            return Err(s.fail(
+                format!("{}: the 0-token calls took nothing", outcome(&expected)),
+                outcome(&next),
+            ));
+        }
+        s.set(ready);
+        drop(waiting);
+        Ok(())
     })
 }
 
@@ -1325,6 +1387,141 @@ pub fn concurrent_window_bound<L: RateLimiter>() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Two calls, one held inside its clock read while the other completes: the answers are those
+/// of the two calls one after the other, each at a reading it took, and no refusal rests on a
+/// reading older than a call before it.
+///
+/// Thread A reads the clock and is held there (by a [`HoldingClock`]); the clock moves on and
+/// thread B calls. A design that reads the clock before taking its lock (or loading its state)
+/// lets B complete and then decides A on the old reading, against B's newer state: it refuses
+/// tokens that existed at that reading, and no order of the two calls explains the answers.
+/// A design that reads the clock under its lock makes B wait for A: after a bounded wait A is
+/// let go and the order is simply A first. A compare-and-swap design lets B complete, fails its
+/// swap and decides again. The waits choose the interleaving, never the verdict.
+pub fn fresh_clock_reading<L: RateLimiter>() -> Result<(), Failure> {
+    // (capacity, refill tokens, period ns, A's request, B's request, ns the clock moves on
+    // while A is held). A's and B's requests together exceed the capacity, so the order they
+    // are decided in shows in the answers.
+    const ROUNDS: [(u64, u64, u64, u64, u64, u64); 4] = [
+        (1, 1, 10, 1, 1, 5),
+        (4, 1, 10, 4, 4, 15),
+        (3, 2, 3, 2, 3, 1),
+        (5, 1, 1_000, 3, 3, 500),
+    ];
+    // How long B may take to read the clock before it counts as waiting for A's lock, and to
+    // finish once it has read: generous bounds, which only pick the interleaving.
+    let b_reads = Duration::from_millis(250);
+    let b_finishes = Duration::from_secs(2);
+    let start = Duration::from_nanos(1_000);
+    for (round, &(b, r, p, na, nb, d)) in ROUNDS.iter().enumerate() {
+        let config = config(b, r, p);
+        let manual = ManualClock::starting_at(start);
+        let clock = Arc::new(HoldingClock::new(manual.clone()));
+        let limiter = L::new(config, clock.clone()).map_err(|e| {
+            Failure::new(
+                describe(&config),
+                "a full bucket",
+                format!("new() returned {e:?}"),
+            )
+        })?;
+        clock.arm(Duration::from_secs(10));
+        let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+        let (done, wait_for_done) = std::sync::mpsc::channel::<()>();
+        let limiter = &limiter;
+        let ((a_id, got_a), (b_id, got_b), interleaving) = std::thread::scope(|s| {
+            let a = s.spawn(|| (std::thread::current().id(), limiter.try_acquire(na)));
+            let b = s.spawn(move || {
+                let _ = wait_for_go.recv();
+                let got = limiter.try_acquire(nb);
+                let _ = done.send(());
+                (std::thread::current().id(), got)
+            });
+            let held = clock.wait_for_hold(Duration::from_secs(5));
+            manual.advance(Duration::from_nanos(d));
+            let _ = go.send(());
+            let interleaving = if !held {
+                "A read no clock to be held in"
+            } else if !clock.wait_for_readings(2, b_reads) {
+                "B waited for A (it had not read the clock yet when A was let go)"
+            } else if wait_for_done.recv_timeout(b_finishes).is_ok() {
+                "B completed while A was held"
+            } else {
+                "B read the clock but did not complete while A was held"
+            };
+            clock.release();
+            let a = a.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let b = b.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (a, b, interleaving)
+        });
+        let readings = clock.readings();
+        let of = |id, fallback: Duration| {
+            let mut times: Vec<Duration> = readings
+                .iter()
+                .filter(|(t, _)| *t == id)
+                .map(|(_, at)| *at)
+                .collect();
+            if times.is_empty() {
+                times.push(fallback);
+            }
+            times
+        };
+        let times_a = of(a_id, start);
+        let times_b = of(b_id, start + Duration::from_nanos(d));
+        let calls = [("A", na, got_a), ("B", nb, got_b)];
+        let mut explanations = Vec::new();
+        let mut explained = false;
+        for &ta in &times_a {
+            for &tb in &times_b {
+                for order in [[0usize, 1], [1, 0]] {
+                    let times = [ta, tb];
+                    let mut oracle = Oracle::new(config, start);
+                    let mut latest = Duration::ZERO;
+                    let mut fits = true;
+                    let mut story = Vec::new();
+                    for i in order {
+                        let (name, n, got) = calls[i];
+                        let want = oracle.try_acquire(times[i], n);
+                        story.push(format!("{name} at t={} → {}", ns(times[i]), outcome(&want)));
+                        // A refusal must rest on a reading no older than what came before.
+                        let stale_refusal = want.is_err() && times[i] < latest;
+                        fits &= want == got && !stale_refusal;
+                        latest = latest.max(times[i]);
+                    }
+                    explained |= fits;
+                    explanations.push(story.join(", then "));
+                }
+            }
+        }
+        if !explained {
+            explanations.sort();
+            explanations.dedup();
+            let show = |ts: &[Duration]| ts.iter().map(|t| ns(*t)).collect::<Vec<_>>().join(", ");
+            return Err(Failure::new(
+                format!(
+                    "{}; clock at t={}; round {} of {}: thread A calls try_acquire({na}) and is held inside its clock read; \
+                     the clock moves on {d} ns; thread B calls try_acquire({nb}); then A is let go ({interleaving})",
+                    describe(&config),
+                    ns(start),
+                    round + 1,
+                    ROUNDS.len()
+                ),
+                format!(
+                    "the answers of the two calls one after the other, each at a reading it took, a refusal never on a reading older than a call before it: {}",
+                    explanations.join("; or ")
+                ),
+                format!(
+                    "A → {} (it read the clock at {}), B → {} (it read {}): A was refused on a reading older than B's grant",
+                    outcome(&got_a),
+                    show(&times_a),
+                    outcome(&got_b),
+                    show(&times_b)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stage 3
 // ---------------------------------------------------------------------------------------------
@@ -1406,6 +1603,41 @@ pub fn fifo_order<L: RateLimiter>() -> Result<(), Failure> {
         s.clock.set(Duration::from_nanos(300));
         drop(smalls);
         drop(big);
+    }
+    // The largest configs and clock readings the contract accepts: a queue may owe more than
+    // 2^64 ns (or grains) of refill, and ready_at is still exact.
+    for config in [
+        config(u64::MAX, 1, 1),
+        config(u64::MAX / 3, u64::MAX, 3),
+        config(1 << 60, 3, 15),
+        config(u64::MAX / 1_000_000_000, 1_000_000_000, 1_000_000_000),
+    ] {
+        for start in [0, u64::MAX / 2, u64::MAX - 1_000_000] {
+            let start = Duration::from_nanos(start);
+            let s = Scenario::<L>::starting_at(config, start)?;
+            let mut oracle = Oracle::new(config, start);
+            let mut held = Vec::new();
+            for n in [config.capacity, config.capacity, config.capacity, 1] {
+                let want = oracle.reserve(start, n);
+                let r = s
+                    .limiter
+                    .reserve(n)
+                    .map_err(|e| s.fail(format!("reserve({n}) accepted"), outcome(&Err(e))))?;
+                let at = r.ready_at();
+                s.note(format!("t={}: reserve({n}) → ready at {at:?}", ns(start)));
+                if at != want {
+                    return Err(s.fail(
+                        format!(
+                            "ready at {want:?}: the exact time its tokens exist, with no overflow"
+                        ),
+                        format!("ready at {at:?}"),
+                    ));
+                }
+                held.push(r);
+            }
+            // The scenario ends here: dropping the queue may cancel it, which nobody observes.
+            drop(held);
+        }
     }
     // Random queues: every ready_at is exact and never earlier than an earlier arrival's.
     let strategy = queue_config().prop_flat_map(|c| {
@@ -1634,6 +1866,61 @@ pub fn cancel_returns_tokens<L: RateLimiter>() -> Result<(), Failure> {
             return Err(s.fail(
                 "denied, retry_after = 1 ns: the used reservation's tokens do not come back",
                 outcome(&got),
+            ));
+        }
+    }
+    // A refund never lifts the level above capacity. A cancellation ahead moves the queue up, so
+    // the second reservation's tokens exist before the ready_at it was given; a solution that
+    // keeps that ready_at (the contract allows it) treats a drop in between as a cancellation,
+    // and its refund must stop at capacity. One that brings ready_at earlier sees a used
+    // reservation instead: the oracle follows the solution's own ready_at either way.
+    {
+        let config = config(4, 1, 10);
+        let s = Scenario::<L>::new(config)?;
+        let mut oracle = Oracle::new(config, Duration::ZERO);
+        s.acquire(4).ok();
+        oracle.try_acquire(Duration::ZERO, 4).ok();
+        let first = s
+            .limiter
+            .reserve(4)
+            .map_err(|e| s.fail("reserve(4) accepted", outcome(&Err(e))))?;
+        let first_at = oracle.reserve(Duration::ZERO, 4);
+        let second = s
+            .limiter
+            .reserve(4)
+            .map_err(|e| s.fail("reserve(4) accepted", outcome(&Err(e))))?;
+        oracle.reserve(Duration::ZERO, 4);
+        s.note(format!(
+            "t=0 ns: reserve(4) → ready at {}; reserve(4) → ready at {}",
+            ns(first.ready_at()),
+            ns(second.ready_at())
+        ));
+        drop(first);
+        oracle.cancel(Duration::ZERO, 4, first_at);
+        s.note("t=0 ns: drop the first reservation (cancel)");
+        let now = Duration::from_nanos(60);
+        s.set(now);
+        let at = second.ready_at();
+        drop(second);
+        oracle.cancel(now, 4, at);
+        s.note(format!(
+            "t=60 ns: drop the second reservation (its ready_at now reads {})",
+            ns(at)
+        ));
+        let level = oracle.available(now);
+        let got = s.acquire(level);
+        let over = s.acquire(1);
+        let want_over = oracle.clone().try_acquire(now, level + 1).map(|_| ());
+        if got.is_err() || over.is_ok() != want_over.is_ok() {
+            return Err(s.fail(
+                format!(
+                    "exactly {level} token(s) held: try_acquire({level}) granted, then try_acquire(1) denied — a refund stops at capacity"
+                ),
+                format!(
+                    "try_acquire({level}) → {}, then try_acquire(1) → {}",
+                    outcome(&got),
+                    outcome(&over)
+                ),
             ));
         }
     }
@@ -2285,6 +2572,52 @@ pub fn shared_keys_expire<S: SharedRateLimiter>() -> Result<(), Failure> {
             }
         );
     }
+    // And not sooner: a key drained one token at a time must stay until the whole bucket has
+    // refilled, or it would come back full early (a missing key is a full bucket).
+    let client: S = connect(
+        bucket,
+        healthy_store(server.url(), "drain:"),
+        Arc::new(ManualClock::new()),
+    )?;
+    let from = inspector.time_us();
+    for _ in 0..bucket.capacity {
+        let got = client.try_acquire("tenant", 1);
+        log.step(format!(
+            "prefix \"drain:\": try_acquire(\"tenant\", 1) → {}",
+            shared_outcome(&got)
+        ));
+        ensure!(
+            matches!(got, Ok(Admission::Counted)),
+            &log,
+            "granted (a full bucket of 4)",
+            "{}",
+            shared_outcome(&got)
+        );
+    }
+    let longest = inspector
+        .keys_with_ttl()
+        .into_iter()
+        .filter(|(key, _)| key.starts_with("drain:"))
+        .map(|(_, ttl)| ttl)
+        .max();
+    let to = inspector.time_us();
+    let elapsed_ms = i64::try_from((to - from).div_ceil(1_000)).unwrap_or(i64::MAX);
+    let at_least = fill_ms - elapsed_ms - 2;
+    ensure!(
+        longest.is_some_and(|ttl| ttl >= at_least),
+        &log,
+        format!(
+            "the drained bucket's key kept until it would be full again: a TTL of at least {at_least} ms ({fill_ms} ms to refill 4 tokens, {elapsed_ms} ms of it already passed)"
+        ),
+        "{}",
+        match longest {
+            None =>
+                "no key under \"drain:\" in Redis: the drained bucket was forgotten".to_string(),
+            Some(ttl) => format!(
+                "the longest TTL under \"drain:\" is {ttl} ms: the key vanishes while the bucket is still short, and comes back full"
+            ),
+        }
+    );
     Ok(())
 }
 
@@ -2613,5 +2946,172 @@ pub fn shared_basics<S: SharedRateLimiter>() -> Result<(), Failure> {
     Ok(())
 }
 
-/// The contract's rules, each with the criteria that drive a solution into it.
-pub const RULES: &[crate::grading::Rule] = &[];
+// ---------------------------------------------------------------------------------------------
+// Rules
+// ---------------------------------------------------------------------------------------------
+
+/// The contract's rules (each named in the contract's docs next to its statement), each with
+/// the criteria that drive a solution into it. The mutant catalogue says which rule each mutant
+/// breaks.
+pub const RULES: &[Rule] = &[
+    Rule::new(
+        "rate-limiter/window-bound",
+        "over any window of length t a bucket grants at most capacity + floor(refill_tokens · t / refill_period) tokens; refill is continuous, never a lump per period",
+        &[WINDOW_BOUND.id],
+    ),
+    Rule::new(
+        "rate-limiter/starts-full",
+        "a bucket starts full and holds at most `capacity` tokens: a full bucket grants exactly `capacity` at one instant",
+        &[BURST_EXACT.id],
+    ),
+    Rule::new(
+        "rate-limiter/fractions-carried",
+        "fractions of a token are carried forward exactly: the level at T does not depend on how often the bucket was read before T",
+        &[PATH_INDEPENDENT.id, EXACT_RETRY_AFTER.id],
+    ),
+    Rule::new(
+        "rate-limiter/refill-capped",
+        "refill stops at `capacity`, whatever the idle time",
+        &[REFILL_CAPPED.id],
+    ),
+    Rule::new(
+        "rate-limiter/idle-no-overflow",
+        "any idle time a u64 clock can show (up to 2^63 ns and beyond) refills without overflow",
+        &[REFILL_CAPPED.id],
+    ),
+    Rule::new(
+        "rate-limiter/retry-after-exact",
+        "retry_after is the exact wait, rounded up to the ns: retrying after it succeeds, 1 ns earlier does not",
+        &[EXACT_RETRY_AFTER.id],
+    ),
+    Rule::new(
+        "rate-limiter/denial-changes-nothing",
+        "a request is all or nothing: a denial takes no tokens",
+        &[DENIAL_NO_SIDE_EFFECTS.id],
+    ),
+    Rule::new(
+        "rate-limiter/exceeds-capacity",
+        "tokens > capacity is ExceedsCapacity { requested, capacity } for try_acquire and reserve, whatever the bucket holds, never RateLimited",
+        &[EXCEEDS_CAPACITY.id],
+    ),
+    Rule::new(
+        "rate-limiter/config-errors",
+        "new() rejects an invalid config with the first ConfigError in declaration order (ZeroCapacity, ZeroRefillTokens, ZeroRefillPeriod, TooLarge) and accepts every other",
+        &[INVALID_CONFIG.id],
+    ),
+    Rule::new(
+        "rate-limiter/clock-backwards",
+        "a clock that steps back mints no tokens and panics nowhere",
+        &[CLOCK_BACKWARDS.id],
+    ),
+    Rule::new(
+        "rate-limiter/zero-request",
+        "try_acquire(0) always succeeds and takes nothing, even from an empty bucket; reserve(0) is ready at once",
+        &[ZERO_REQUEST.id],
+    ),
+    Rule::new(
+        "rate-limiter/zero-while-queued",
+        "try_acquire(0) succeeds and reserve(0) is ready at once even while reservations wait: they take nothing from anyone",
+        &[ZERO_REQUEST.id],
+    ),
+    Rule::new(
+        "rate-limiter/atomic-decision",
+        "many threads share one bucket: reading the level, deciding and writing it back are one atomic step, so no token is spent twice and none is lost",
+        &[FROZEN_CLOCK_EXACT.id, CONCURRENT_WINDOW_BOUND.id],
+    ),
+    Rule::new(
+        "rate-limiter/clock-after-state",
+        "each call decides at a clock reading taken during the call, and a refusal never rests on a reading older than the state it meets",
+        &[FRESH_CLOCK_READING.id],
+    ),
+    Rule::new(
+        "rate-limiter/fifo-reservations",
+        "reserve sets its tokens aside behind every earlier reservation, in arrival order, and ready_at is the exact time they exist",
+        &[FIFO_ORDER.id],
+    ),
+    Rule::new(
+        "rate-limiter/largest-values-exact",
+        "every config new() accepts (capacity × refill_period up to u64::MAX ns, refill_tokens up to u64::MAX) and every clock reading works without overflow, also when a queue owes more than 2^64 ns",
+        &[FIFO_ORDER.id],
+    ),
+    Rule::new(
+        "rate-limiter/no-queue-jumping",
+        "while reservations wait, try_acquire gets only tokens nobody has reserved",
+        &[NO_QUEUE_JUMPING.id],
+    ),
+    Rule::new(
+        "rate-limiter/cancel-refunds",
+        "dropping a reservation before ready_at gives its tokens back to the bucket",
+        &[CANCEL_RETURNS_TOKENS.id],
+    ),
+    Rule::new(
+        "rate-limiter/cancel-refund-capped",
+        "a cancelled reservation's tokens come back only up to capacity",
+        &[CANCEL_RETURNS_TOKENS.id],
+    ),
+    Rule::new(
+        "rate-limiter/ready-is-spent",
+        "at or after ready_at the tokens belong to the holder: dropping the reservation then gives nothing back",
+        &[CANCEL_RETURNS_TOKENS.id],
+    ),
+    Rule::new(
+        "rate-limiter/tenant-isolation",
+        "each tenant has a bucket of its own with its own config: its answers are those of a lone bucket, whatever other tenants do",
+        &[TENANT_ISOLATION.id],
+    ),
+    Rule::new(
+        "rate-limiter/eviction-invisible",
+        "a tenant's bucket may be dropped only when it is full, so no answer changes because of eviction",
+        &[EVICTION_INVISIBLE.id],
+    ),
+    Rule::new(
+        "rate-limiter/bounded-memory",
+        "after every call len() is at most the tenants that called within the last 2 × longest_refill",
+        &[BOUNDED_MEMORY.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-atomic",
+        "a shared key is one bucket for the whole fleet, updated in one atomic step on the store: together clients never exceed one bucket's window bound",
+        &[SHARED_WINDOW_BOUND.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-key-namespace",
+        "clients with the same url, prefix and config share a key's bucket; other keys and other prefixes are separate buckets",
+        &[SHARED_KEY_ISOLATION.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-store-clock",
+        "the store's clock decides: a client's own clock never mints tokens",
+        &[SHARED_CLIENT_CLOCKS.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-keys-expire",
+        "every key written starts with the prefix and is gone from the store once its bucket would be full again",
+        &[SHARED_KEYS_EXPIRE.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-keys-live-until-full",
+        "a key stays in the store until its bucket would be full again, not shorter: a missing key is a full bucket",
+        &[SHARED_KEYS_EXPIRE.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-failure-policy",
+        "a store that cannot be reached gets on_failure's answer (FailedOpen or Unavailable), never a panic, and a client works again once the store is up",
+        &[SHARED_STORE_DOWN.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-timeout",
+        "a store that hangs never blocks a caller much longer than the timeout",
+        &[SHARED_STORE_HANGS.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-restart",
+        "a restart of the store is survived without help, granting at most `capacity` extra tokens per key",
+        &[SHARED_STORE_RESTART.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-local-answers",
+        "tokens == 0 is granted and tokens > capacity is ExceedsCapacity without asking the store; connect validates the config in the documented order",
+        &[SHARED_BASICS.id],
+    ),
+];

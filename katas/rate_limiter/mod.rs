@@ -9,15 +9,23 @@
 //!
 //! ## The model, precisely
 //!
-//! A bucket holds at most `capacity` tokens and starts full. It regains `refill_tokens` tokens
-//! every `refill_period`, **continuously**: one token every `refill_period / refill_tokens`,
-//! fractions carried forward exactly, never a lump at the end of each period. Over any window of
-//! length `t`, a bucket grants at most `capacity + floor(refill_tokens · t / refill_period)`
-//! tokens.
+//! A bucket holds at most `capacity` tokens and starts full (rule `rate-limiter/starts-full`);
+//! refill stops at `capacity`, whatever the idle time (rule `rate-limiter/refill-capped`), and
+//! any idle time a 64-bit clock can show refills without overflow (rule
+//! `rate-limiter/idle-no-overflow`). It regains `refill_tokens` tokens every `refill_period`,
+//! **continuously**: one token every `refill_period / refill_tokens`, fractions carried forward
+//! exactly (rule `rate-limiter/fractions-carried`), never a lump at the end of each period. Over
+//! any window of length `t`, a bucket grants at most
+//! `capacity + floor(refill_tokens · t / refill_period)` tokens (rule
+//! `rate-limiter/window-bound`).
 //!
 //! All arithmetic is on integers: time is whole nanoseconds read from the injected
 //! [`Clock`]. A convenient exact unit is a *grain*: one token is worth
 //! `refill_period` (in ns) grains, and the bucket gains `refill_tokens` grains per nanosecond.
+//!
+//! Each rule below carries an id (`rate-limiter/<slug>`): the rubric's rule table
+//! ([`conformance::RULES`]) lists, for each, the criteria that check it, and the mutant
+//! catalogue names the mutants that break it.
 //!
 //! ## Why the design is shaped like this
 //!
@@ -66,7 +74,7 @@ impl BucketConfig {
     }
 }
 
-/// Why a configuration is rejected. Checked in this order.
+/// Why a configuration is rejected. Checked in this order (rule `rate-limiter/config-errors`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
     /// `capacity` is 0: such a bucket could never grant anything.
@@ -95,7 +103,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum AcquireError {
     /// Not enough tokens now. Retrying the same request after exactly `retry_after` succeeds,
-    /// provided nothing else takes tokens meanwhile; retrying 1 ns earlier does not.
+    /// provided nothing else takes tokens meanwhile; retrying 1 ns earlier does not (rule
+    /// `rate-limiter/retry-after-exact`).
     #[error("rate limited: retry after {retry_after:?}")]
     RateLimited {
         /// The exact wait, rounded up to the nanosecond.
@@ -132,30 +141,44 @@ pub trait RateLimiter: Send + Sync + Sized {
 
     /// Takes `tokens` now, all or nothing.
     ///
-    /// - `tokens == 0` always succeeds and takes nothing (even from an empty bucket, even while
-    ///   reservations wait: it takes nothing from anyone).
-    /// - A denial changes nothing.
+    /// - `tokens == 0` always succeeds and takes nothing (even from an empty bucket: rule
+    ///   `rate-limiter/zero-request`; even while reservations wait: it takes nothing from
+    ///   anyone, rule `rate-limiter/zero-while-queued`).
+    /// - A denial changes nothing (rule `rate-limiter/denial-changes-nothing`).
     /// - While earlier reservations are still waiting for their tokens, those tokens are theirs:
-    ///   `try_acquire` does not jump the queue.
+    ///   `try_acquire` does not jump the queue (rule `rate-limiter/no-queue-jumping`).
+    /// - Called from many threads at once, reading the level, deciding and writing it back are
+    ///   one atomic step: no token is spent twice, none is lost (rule
+    ///   `rate-limiter/atomic-decision`). Each call decides at a clock reading it takes during
+    ///   the call, and a refusal never rests on a reading older than the state it meets: read
+    ///   before another thread's grant, a reading would refuse tokens that accrued meanwhile
+    ///   (rule `rate-limiter/clock-after-state`).
     ///
     /// # Errors
-    /// - [`AcquireError::ExceedsCapacity`] when `tokens > capacity` (whatever the bucket holds).
+    /// - [`AcquireError::ExceedsCapacity`] when `tokens > capacity` (whatever the bucket holds;
+    ///   rule `rate-limiter/exceeds-capacity`).
     /// - [`AcquireError::RateLimited`] with the exact wait otherwise.
     fn try_acquire(&self, tokens: u64) -> Result<(), AcquireError>;
 
     /// Joins the queue for `tokens` (stage 3): the tokens are set aside for this caller behind
     /// every earlier reservation, in arrival order (FIFO), and the returned reservation says when
-    /// they are ready. Later callers — reservations or `try_acquire` — can never take them.
+    /// they are ready (rule `rate-limiter/fifo-reservations`). Later callers — reservations or
+    /// `try_acquire` — can never take them.
     ///
     /// At or after [`Reservation::ready_at`] the tokens belong to the holder; the holder simply
-    /// proceeds (dropping the reservation then changes nothing). Dropping the reservation *before*
-    /// `ready_at` cancels it and gives its tokens back to the bucket (up to capacity).
+    /// proceeds (dropping the reservation then changes nothing: rule
+    /// `rate-limiter/ready-is-spent`). Dropping the reservation *before* `ready_at` cancels it and
+    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity
+    /// (rule `rate-limiter/cancel-refund-capped`).
     ///
-    /// `reserve(0)` is ready at once.
+    /// `reserve(0)` is ready at once (rules `rate-limiter/zero-request`,
+    /// `rate-limiter/zero-while-queued`). Every accepted config and every clock reading works
+    /// without overflow, also when the queue owes more than 2^64 ns of refill: `ready_at` is
+    /// exact (rule `rate-limiter/largest-values-exact`).
     ///
     /// # Errors
-    /// [`AcquireError::ExceedsCapacity`] when `tokens > capacity`. A reservation is never
-    /// `RateLimited`: it waits instead.
+    /// [`AcquireError::ExceedsCapacity`] when `tokens > capacity` (rule
+    /// `rate-limiter/exceeds-capacity`). A reservation is never `RateLimited`: it waits instead.
     fn reserve(&self, tokens: u64) -> Result<Self::Reservation<'_>, AcquireError>;
 }
 
@@ -211,12 +234,13 @@ impl<K> Quotas<K> {
 ///
 /// - **Isolation**: each tenant's bucket behaves exactly like a [`RateLimiter`] with its own
 ///   config (`try_acquire` answers, `retry_after` included, are those of a lone bucket), whatever
-///   other tenants do, also concurrently.
+///   other tenants do, also concurrently (rule `rate-limiter/tenant-isolation`).
 /// - **Invisible eviction**: a tenant's bucket may be dropped from memory only when it is full —
 ///   indistinguishable from the fresh bucket that replaces it — so no answer ever changes because
-///   of eviction.
+///   of eviction (rule `rate-limiter/eviction-invisible`).
 /// - **Bounded memory**: after every call, [`len`](KeyedRateLimiter::len) is at most the number of
-///   distinct tenants that called `try_acquire` within the last 2 × [`Quotas::longest_refill`].
+///   distinct tenants that called `try_acquire` within the last 2 × [`Quotas::longest_refill`]
+///   (rule `rate-limiter/bounded-memory`).
 ///   (Sweeping out full buckets once per refill horizon meets this bound at O(1) amortised cost
 ///   per call; the factor 2 is what such a periodic sweep allows.)
 /// - Different tenants must not contend on one global lock on the hot path.
@@ -338,22 +362,30 @@ pub enum SharedError {
 ///
 /// - **One bucket per key, for the whole fleet**: every client (process, thread, instance)
 ///   built with the same [`StoreConfig::url`], [`StoreConfig::prefix`] and [`BucketConfig`]
-///   draws on the same bucket for a key. Together they never exceed the window bound of a
+///   draws on the same bucket for a key; other keys and other prefixes are other buckets (rule
+///   `rate-limiter/shared-key-namespace`). Together they never exceed the window bound of a
 ///   single bucket, measured on the store's clock.
 /// - **The store's clock decides.** Client clocks drift and jump; a client's `clock` must never
-///   let it mint tokens. (It is passed in because a naive design would use it.)
+///   let it mint tokens (rule `rate-limiter/shared-store-clock`). (It is passed in because a
+///   naive design would use it.)
 /// - **Atomic on the store**: the read, the refill and the take happen in one step on the
-///   server, never as read-modify-write from the client.
-/// - **Memory in the store is bounded**: a key is gone from the store once its bucket would
-///   be full again (a full bucket and a missing one are the same thing).
+///   server, never as read-modify-write from the client (rule `rate-limiter/shared-atomic`).
+/// - **Memory in the store is bounded**: every key the limiter writes starts with the prefix and
+///   is gone from the store once its bucket would be full again (rule
+///   `rate-limiter/shared-keys-expire`) — and not before (rule
+///   `rate-limiter/shared-keys-live-until-full`): a full bucket and a missing one are the same
+///   thing.
 /// - **Failures follow the policy**: a store that refuses, hangs or restarts never panics a
-///   client and never blocks one much longer than [`StoreConfig::timeout`]; the answer is
-///   [`StoreConfig::on_failure`]'s. A client built while the store is down works as soon as it
-///   is back, and a restart of the store is survived without help: stale connections are
-///   replaced. A restart without persistence loses the buckets, so each key can grant at most
-///   `capacity` extra tokens per restart — the documented bound.
+///   client and never blocks one much longer than [`StoreConfig::timeout`] (rule
+///   `rate-limiter/shared-timeout`); the answer is [`StoreConfig::on_failure`]'s. A client built
+///   while the store is down works as soon as it is back (rule
+///   `rate-limiter/shared-failure-policy`), and a restart of the store is survived without help:
+///   stale connections are replaced. A restart without persistence loses the buckets, so each
+///   key can grant at most `capacity` extra tokens per restart — the documented bound (rule
+///   `rate-limiter/shared-restart`).
 /// - `tokens == 0` is granted without asking the store; `tokens > capacity` is
-///   [`AcquireError::ExceedsCapacity`], also without asking it.
+///   [`AcquireError::ExceedsCapacity`], also without asking it; and `connect` validates in the
+///   documented order (rule `rate-limiter/shared-local-answers`).
 /// - `retry_after` is the wait on the store's clock, rounded up to its resolution (1 µs).
 pub trait SharedRateLimiter: Send + Sync + Sized {
     /// A client of the store. Does not contact the store: it may be down now and up later.

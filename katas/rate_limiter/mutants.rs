@@ -8,8 +8,8 @@
 use super::conformance::{
     BOUNDED_MEMORY, BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
     DENIAL_NO_SIDE_EFFECTS, EVICTION_INVISIBLE, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER,
-    FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT, REFILL_CAPPED,
-    SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
+    FRESH_CLOCK_READING, FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT,
+    REFILL_CAPPED, SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
     SHARED_STORE_DOWN, SHARED_STORE_HANGS, SHARED_STORE_RESTART, SHARED_WINDOW_BOUND,
     TENANT_ISOLATION, WINDOW_BOUND, ZERO_REQUEST, suite,
 };
@@ -43,163 +43,225 @@ pub fn catalogue() -> Vec<Mutant> {
             "refill is not capped at capacity: a long idle period banks an unlimited burst",
             &[REFILL_CAPPED.id],
             suite::<Flawed<UncappedRefill>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/refill-capped"]),
         realistic(
             "burst-off-by-one",
             "the admission test allows one token of tolerance too many, so a full bucket grants capacity + 1",
             &[BURST_EXACT.id, WINDOW_BOUND.id],
             suite::<Flawed<BurstOffByOne>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/starts-full", "rate-limiter/window-bound"]),
         realistic(
             "remainder-dropped",
             "partial refills are truncated to whole tokens and `last = now` throws the fraction away",
             &[PATH_INDEPENDENT.id, EXACT_RETRY_AFTER.id],
             suite::<Flawed<RemainderDropped>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/fractions-carried"]),
         realistic(
             "lump-refill",
             "refill adds a whole period's tokens at the end of each period instead of one token every period / rate",
             &[WINDOW_BOUND.id],
             suite::<Flawed<LumpRefill>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/window-bound"]),
         realistic(
             "load-check-store-race",
             "reads the state under one lock, decides, and writes it back under another: two threads can spend the same token",
             &[FROZEN_CLOCK_EXACT.id, CONCURRENT_WINDOW_BOUND.id],
             suite::<Flawed<LoadCheckStore>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/atomic-decision"]),
         realistic(
             "bucket-per-tier",
             "buckets are keyed by the tenant's tier instead of the tenant: tenants of one tier drain each other",
             &[TENANT_ISOLATION.id],
             suite::<reference::TokenBucket, FlawedKeyed<SharedPerTier>, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/tenant-isolation"]),
         realistic(
             "evict-by-last-access",
             "evicts tenants idle for a quarter of the refill time, full or not: a throttled tenant that pauses comes back to a full bucket",
             &[EVICTION_INVISIBLE.id],
             suite::<reference::TokenBucket, FlawedKeyed<EvictByLastAccess>, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/eviction-invisible"]),
         realistic(
             "unbounded-map",
             "never evicts: memory grows with every tenant ever seen",
             &[BOUNDED_MEMORY.id],
             suite::<reference::TokenBucket, FlawedKeyed<NeverEvicts>, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/bounded-memory"]),
         realistic(
             "exceeds-as-retry",
             "a request larger than the capacity is told to retry later instead of being rejected for good",
             &[EXCEEDS_CAPACITY.id],
             suite::<Flawed<ExceedsAsRetry>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/exceeds-capacity"]),
         realistic(
             "consume-on-denial",
             "a denied request still takes the tokens that were there (partial consumption)",
             &[DENIAL_NO_SIDE_EFFECTS.id],
             suite::<Flawed<ConsumeOnDenial>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/denial-changes-nothing"]),
         realistic(
             "float-tokens",
             "tokens are an f64: refills drift over many small steps and large buckets lose whole tokens",
             &[BURST_EXACT.id, PATH_INDEPENDENT.id],
             suite::<FloatBucket, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/starts-full", "rate-limiter/fractions-carried"]),
         realistic(
             "retry-rounded-down",
             "retry_after is rounded down, so retrying on time is still denied",
             &[EXACT_RETRY_AFTER.id],
             suite::<Flawed<RetryRoundedDown>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/retry-after-exact"]),
         realistic(
             "unchecked-clock-subtraction",
             "computes now - last without checking that the clock moved forwards (wraps or panics) and sets last = now",
             &[CLOCK_BACKWARDS.id],
             suite::<Flawed<UncheckedClock>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/clock-backwards"]),
         realistic(
             "refill-overflow",
             "computes elapsed × rate in u64, which overflows after a long idle period",
             &[REFILL_CAPPED.id],
             suite::<Flawed<RefillOverflow>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/idle-no-overflow"]),
         realistic(
             "zero-costs-one",
             "a request for 0 tokens is charged as 1, so it fails on an empty bucket",
             &[ZERO_REQUEST.id],
             suite::<Flawed<ZeroCostsOne>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/zero-request"]),
         realistic(
             "no-config-validation",
             "accepts any configuration, including zero capacity, rate and period",
             &[INVALID_CONFIG.id],
             suite::<Flawed<NoValidation>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/config-errors"]),
         realistic(
             "retrying-waiter",
             "a reservation does not set its tokens aside; it just computes when they would be there, so small requests jump ahead of it",
             &[FIFO_ORDER.id, NO_QUEUE_JUMPING.id],
             suite::<Flawed<RetryingWaiter>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/fifo-reservations", "rate-limiter/no-queue-jumping"]),
         realistic(
             "cancel-keeps-tokens",
             "dropping a waiting reservation does not give its tokens back",
             &[CANCEL_RETURNS_TOKENS.id],
             suite::<Flawed<CancelKeepsTokens>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/cancel-refunds"]),
         realistic(
             "cancel-always-refunds",
             "dropping a reservation gives its tokens back even after they were used, minting tokens",
             &[CANCEL_RETURNS_TOKENS.id],
             suite::<Flawed<CancelAlwaysRefunds>, RefKeyed, RefShared>,
-        ),
+        )
+        .breaking(&["rate-limiter/ready-is-spent"]),
         realistic(
             "client-side-read-modify-write",
             "reads the bucket from Redis, decides in the client and writes it back (no script): clients overwrite each other's updates",
             &[SHARED_WINDOW_BOUND.id],
             suite::<RefBucket, RefKeyed, NaiveRedis<ClientSideUpdate>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-atomic"]),
         realistic(
             "client-clock",
             "refills by the client's own clock instead of the server's, so a client whose clock runs ahead mints tokens",
             &[SHARED_CLIENT_CLOCKS.id],
             suite::<RefBucket, RefKeyed, NaiveRedis<ClientClock>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-store-clock"]),
         realistic(
             "no-key-expiry",
             "never sets a TTL on bucket keys: Redis keeps a key for every tenant ever seen",
             &[SHARED_KEYS_EXPIRE.id],
             suite::<RefBucket, RefKeyed, NaiveRedis<NoExpiry>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-keys-expire"]),
         realistic(
             "script-never-reloaded",
             "loads the script once and calls it by hash forever: after a Redis restart every call fails with NOSCRIPT",
             &[SHARED_STORE_RESTART.id],
             suite::<RefBucket, RefKeyed, NaiveRedis<NeverReloaded>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-restart"]),
         realistic(
             "tenant-left-out-of-key",
             "builds the Redis key from the prefix alone, so every tenant shares one bucket",
             &[SHARED_KEY_ISOLATION.id],
             suite::<RefBucket, RefKeyed, Misconfigured<KeyIgnored>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-key-namespace"]),
         realistic(
             "always-fails-closed",
             "ignores the configured fail-open policy: an unreachable Redis refuses every request",
             &[SHARED_STORE_DOWN.id],
             suite::<RefBucket, RefKeyed, Misconfigured<FailOpenIgnored>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-failure-policy"]),
         realistic(
             "no-store-timeout",
             "sets no timeout on the Redis connection: a Redis that hangs hangs every caller",
             &[SHARED_STORE_HANGS.id],
             suite::<RefBucket, RefKeyed, Misconfigured<NoTimeout>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-timeout"]),
         realistic(
             "shared-exceeds-as-retry",
             "a request larger than the capacity is sent to Redis and told to retry later instead of being rejected for good",
             &[SHARED_BASICS.id],
             suite::<RefBucket, RefKeyed, Misconfigured<OversizeWaits>>,
-        ),
+        )
+        .breaking(&["rate-limiter/shared-local-answers"]),
+        realistic(
+            "clock-read-before-lock",
+            "reads the clock before taking the lock: a thread preempted in between decides on a reading older than the grants made meanwhile, and refuses tokens that had accrued",
+            &[FRESH_CLOCK_READING.id],
+            suite::<Flawed<ClockBeforeLock>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/clock-after-state"]),
+        realistic(
+            "cancel-refund-uncapped",
+            "a cancelled reservation's tokens are added back without the cap, so a bucket can end up holding more than its capacity",
+            &[CANCEL_RETURNS_TOKENS.id],
+            suite::<Flawed<CancelUncapped>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/cancel-refund-capped"]),
+        realistic(
+            "zero-denied-behind-queue",
+            "try_acquire(0) goes through the level check, which fails while reservations hold the bucket in debt",
+            &[ZERO_REQUEST.id],
+            suite::<Flawed<ZeroBehindQueue>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/zero-while-queued"]),
+        realistic(
+            "queue-debt-overflow",
+            "ready_at is computed in 64-bit nanoseconds, which wrap once the queue owes more than 2^64 ns of refill",
+            &[FIFO_ORDER.id],
+            suite::<Flawed<DeadlineU64>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/largest-values-exact"]),
+        realistic(
+            "ttl-of-the-take",
+            "a key expires after the time the tokens just taken need to refill, not the time the bucket needs to be full: a drained key vanishes early and comes back full",
+            &[SHARED_KEYS_EXPIRE.id],
+            suite::<RefBucket, RefKeyed, NaiveRedis<TtlOfTake>>,
+        )
+        .breaking(&["rate-limiter/shared-keys-live-until-full"]),
     ];
     mutants.extend(hostile::mutants::<HostileSuite>());
     mutants
@@ -241,6 +303,14 @@ pub trait Flaw: Send + Sync + 'static {
     const CANCEL_KEEPS: bool = false;
     /// Dropping any reservation refunds it.
     const CANCEL_ALWAYS_REFUNDS: bool = false;
+    /// A cancellation's refund is not capped at capacity.
+    const CANCEL_UNCAPPED: bool = false;
+    /// A 0-token request goes through the level check, which a bucket in debt fails.
+    const ZERO_BEHIND_QUEUE: bool = false;
+    /// `ready_at` is computed in u64 nanoseconds, wrapping past 2^64.
+    const DEADLINE_U64: bool = false;
+    /// Read the clock before taking the lock.
+    const CLOCK_BEFORE_LOCK: bool = false;
 }
 
 macro_rules! flaws {
@@ -269,6 +339,10 @@ flaws! {
     RetryingWaiter => RETRYING_WAITER,
     CancelKeepsTokens => CANCEL_KEEPS,
     CancelAlwaysRefunds => CANCEL_ALWAYS_REFUNDS,
+    CancelUncapped => CANCEL_UNCAPPED,
+    ZeroBehindQueue => ZERO_BEHIND_QUEUE,
+    DeadlineU64 => DEADLINE_U64,
+    ClockBeforeLock => CLOCK_BEFORE_LOCK,
 }
 
 /// A token bucket that counts whole tokens plus the fraction accrued toward the next one, with
@@ -337,16 +411,15 @@ impl<F: Flaw> Flawed<F> {
     }
 
     /// ns until the level rises by `deficit` whole tokens (minus the partial already there).
-    fn wait(&self, t: &Tally, deficit: i128) -> u64 {
+    fn wait(&self, t: &Tally, deficit: i128) -> u128 {
         let grains = u128::try_from(deficit).unwrap_or(0) * u128::from(self.period_ns);
         let grains = grains.saturating_sub(t.partial);
         let rate = u128::from(self.rate);
-        let ns = if F::ROUND_DOWN {
+        if F::ROUND_DOWN {
             grains / rate
         } else {
             grains.div_ceil(rate)
-        };
-        u64::try_from(ns).unwrap_or(u64::MAX)
+        }
     }
 
     /// Runs `f` on the refilled state, under one lock (or, with SPLIT_LOCK, racily).
@@ -358,9 +431,16 @@ impl<F: Flaw> Flawed<F> {
             let out = f(&mut copy, now);
             *self.state.lock() = copy;
             out
-        } else {
+        } else if F::CLOCK_BEFORE_LOCK {
+            // The bug: by the time the lock is ours, another thread may have granted on a
+            // later reading, and this one is older than the state it meets.
             let now = self.now();
             let mut t = self.state.lock();
+            self.refill(&mut t, now);
+            f(&mut t, now)
+        } else {
+            let mut t = self.state.lock();
+            let now = self.now();
             self.refill(&mut t, now);
             f(&mut t, now)
         }
@@ -418,7 +498,7 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
         } else {
             tokens
         };
-        if tokens == 0 {
+        if tokens == 0 && !F::ZERO_BEHIND_QUEUE {
             return Ok(());
         }
         let want = i128::from(tokens);
@@ -433,7 +513,8 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
                 return Ok(());
             }
             let deficit = want - t.tokens;
-            let wait = self.wait(t, deficit) + t.last.saturating_sub(now);
+            let wait = self.wait(t, deficit) + u128::from(t.last.saturating_sub(now));
+            let wait = u64::try_from(wait).unwrap_or(u64::MAX);
             if F::CONSUME_ON_DENIAL && t.tokens > 0 {
                 t.tokens = 0;
             }
@@ -452,22 +533,25 @@ impl<F: Flaw> RateLimiter for Flawed<F> {
         }
         let ready_at = self.with_state(|t, now| {
             if tokens == 0 {
-                return now;
+                return u128::from(now);
             }
             let after = t.tokens - i128::from(tokens);
             if !F::RETRYING_WAITER {
                 t.tokens = after;
             }
             if after >= 0 {
-                now
+                u128::from(now)
+            } else if F::DEADLINE_U64 {
+                // The bug: 64-bit nanoseconds wrap once the queue owes more than 2^64 ns.
+                u128::from(t.last.wrapping_add(self.wait(t, -after) as u64))
             } else {
-                t.last.saturating_add(self.wait(t, -after))
+                u128::from(t.last) + self.wait(t, -after)
             }
         });
         Ok(FlawedReservation {
             bucket: self,
             tokens,
-            ready_at: Duration::from_nanos(ready_at),
+            ready_at: nanos_to_duration(ready_at),
         })
     }
 }
@@ -498,13 +582,19 @@ impl<F: Flaw> Drop for FlawedReservation<'_, F> {
         b.with_state(|t, now| {
             if F::CANCEL_ALWAYS_REFUNDS || Duration::from_nanos(now) < ready_at {
                 t.tokens += i128::from(tokens);
-                if t.tokens >= i128::from(b.capacity) {
+                if !F::CANCEL_UNCAPPED && t.tokens >= i128::from(b.capacity) {
                     t.tokens = i128::from(b.capacity);
                     t.partial = 0;
                 }
             }
         });
     }
+}
+
+/// `ns` nanoseconds as a `Duration`, saturating at `Duration::MAX`.
+fn nanos_to_duration(ns: u128) -> Duration {
+    let secs = u64::try_from(ns / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (ns % 1_000_000_000) as u32)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -775,6 +865,9 @@ pub trait RedisFlaw: Send + Sync + 'static {
     const NO_EXPIRY: bool = false;
     /// Call the script by hash without ever loading it again.
     const NEVER_RELOADED: bool = false;
+    /// Expire a key after the time the tokens just taken need to come back, forgetting what
+    /// the bucket already lacked.
+    const TTL_OF_TAKE: bool = false;
 }
 
 macro_rules! redis_flaws {
@@ -792,6 +885,7 @@ redis_flaws! {
     ClientClock => CLIENT_CLOCK,
     NoExpiry => NO_EXPIRY,
     NeverReloaded => NEVER_RELOADED,
+    TtlOfTake => TTL_OF_TAKE,
 }
 
 /// A Redis-backed bucket written the way a first attempt often is, with one [`RedisFlaw`].
@@ -916,6 +1010,13 @@ impl<F: RedisFlaw> SharedRateLimiter for NaiveRedis<F> {
                 "the reference script sets a TTL"
             );
             reference::BUCKET_SCRIPT.replace(expiry, "")
+        } else if F::TTL_OF_TAKE {
+            let until_full = "math.ceil((max_grains - grains) / per_ns";
+            assert!(
+                reference::BUCKET_SCRIPT.contains(until_full),
+                "the reference script expires a key when its bucket is full"
+            );
+            reference::BUCKET_SCRIPT.replace(until_full, "math.ceil(cost / per_ns")
         } else {
             reference::BUCKET_SCRIPT.to_string()
         };
