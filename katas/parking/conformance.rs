@@ -15,7 +15,7 @@ use super::{
 };
 use crate::clock::{Clock, ManualClock, YieldingClock};
 use crate::grading::stress::run_gated;
-use crate::grading::{Check, Criterion, Failure, Transcript, check_property};
+use crate::grading::{Check, Criterion, Failure, Rule, Transcript, check_property};
 use parking_lot::Mutex;
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -2519,5 +2519,152 @@ pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
     Ok(())
 }
 
-/// The contract's rules, each with the criteria that drive a solution into it.
-pub const RULES: &[crate::grading::Rule] = &[];
+/// The contract's rules, each with the criteria that drive a solution into it. The contract
+/// docs (`parking/mod.rs`) name each rule next to the statement it comes from.
+pub const RULES: &[Rule] = &[
+    Rule::new(
+        "parking/fit",
+        "A motorcycle fits a motorcycle, compact or large spot; a car (electric or not) a compact or large spot; a van only a large spot.",
+        &[FIT_RULES.id, ALLOCATION_ORDER.id],
+    ),
+    Rule::new(
+        "parking/chargers-kept",
+        "enter never gives an electric spot to any vehicle, an electric car included, even when it is the only free spot.",
+        &[CHARGERS_KEPT.id],
+    ),
+    Rule::new(
+        "parking/charging-electric-spot-only",
+        "enter_charging admits into an electric spot and nothing else.",
+        &[CHARGING_ALLOCATION.id, FIT_RULES.id],
+    ),
+    Rule::new(
+        "parking/no-charger-free",
+        "When every charger is taken, enter_charging is refused with NoChargerFree, however many other spots are free.",
+        &[CHARGING_ALLOCATION.id],
+    ),
+    Rule::new(
+        "parking/allocation-order",
+        "Among the free spots a vehicle fits: the smallest spot kind, then the lowest level, then the lowest number; a charging request gets the lowest free electric spot by level, then number.",
+        &[ALLOCATION_ORDER.id, CHARGING_ALLOCATION.id, CAPACITY.id],
+    ),
+    Rule::new(
+        "parking/only-electric-charges",
+        "enter_charging from a vehicle that is not an electric car is refused with NotElectric.",
+        &[CHARGING_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/enter-error-order",
+        "enter checks InvalidPlate, then AlreadyInside, then LotFull.",
+        &[TYPED_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/charging-error-order",
+        "enter_charging checks InvalidPlate, then NotElectric, then AlreadyInside, then NoChargerFree.",
+        &[CHARGING_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/already-inside",
+        "A plate that is parked and has not left is refused with AlreadyInside.",
+        &[TYPED_ERRORS.id, NO_SPOT_LEAKS.id, ENTRY_EXIT_MODEL.id],
+    ),
+    Rule::new(
+        "parking/refusal-changes-nothing",
+        "A call that returns an error changes nothing: the board, the vehicles inside and the tickets are as before.",
+        &[CHARGING_ERRORS.id, CHARGING_ALLOCATION.id, TYPED_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/no-spots",
+        "A layout with no spot at all is refused with NoSpots.",
+        &[TYPED_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/unknown-ticket",
+        "A ticket the lot never issued is refused with UnknownTicket.",
+        &[TYPED_ERRORS.id, ENTRY_EXIT_MODEL.id],
+    ),
+    Rule::new(
+        "parking/ticket-used-once",
+        "A ticket already settled, by exit or as a lost ticket, is refused with TicketAlreadyUsed.",
+        &[TYPED_ERRORS.id, GATES_CHURN.id],
+    ),
+    Rule::new(
+        "parking/unique-ticket-ids",
+        "A ticket id is unique among every ticket the lot has issued.",
+        &[ENTRY_EXIT_MODEL.id],
+    ),
+    Rule::new(
+        "parking/exit-frees-spot",
+        "Exit frees the ticket's spot for the next vehicle.",
+        &[CAPACITY.id, NO_SPOT_LEAKS.id, ENTRY_EXIT_MODEL.id],
+    ),
+    Rule::new(
+        "parking/board",
+        "The board shows the free spots per level and spot kind.",
+        &[BOARD.id],
+    ),
+    Rule::new(
+        "parking/started-hours",
+        "started_hours(d) is d divided by one hour, rounded up: 0 ns is 0 hours, exactly 2 h is 2, 2 h + 1 ns is 3.",
+        &[HOURLY_ROUNDING.id, EXACT_FEES.id],
+    ),
+    Rule::new(
+        "parking/integer-money",
+        "Money is a whole number of minor units, never a float.",
+        &[EXACT_FEES.id],
+    ),
+    Rule::new(
+        "parking/tiers",
+        "Started hour k costs the per_hour of the tier it falls in; hours after the last tier cost then_per_hour.",
+        &[EXACT_FEES.id, MONOTONIC_FEE.id],
+    ),
+    Rule::new(
+        "parking/grace-inclusive",
+        "A stay of at most the grace period, the edge included, is free.",
+        &[GRACE_EDGE.id],
+    ),
+    Rule::new(
+        "parking/grace-whole-stay",
+        "A stay longer than the grace period pays the inner pricing on the whole stay.",
+        &[GRACE_EDGE.id, EXACT_FEES.id],
+    ),
+    Rule::new(
+        "parking/daily-max-per-day",
+        "A daily maximum caps each whole 24-hour day from entry and the remainder on its own, not the stay.",
+        &[DAILY_CAP.id, EXACT_FEES.id],
+    ),
+    Rule::new(
+        "parking/tariff-at-entry",
+        "A stay, its charging and its lost-ticket charge are billed with the tariff in force when the vehicle entered.",
+        &[TARIFF_AT_ENTRY.id, CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/lost-ticket-max",
+        "A lost ticket pays the larger of the stay's fee (charging included) and the lost-ticket charge.",
+        &[LOST_TICKET.id, CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/lost-ticket-settles",
+        "A lost-ticket settlement frees the spot and counts the ticket as used; a plate not inside is refused with NotInside.",
+        &[LOST_TICKET.id, TYPED_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/charging-session",
+        "Charging costs per_hour for each started hour of min(stay, session).",
+        &[CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/charging-only-when-charging",
+        "Charging is billed only to a vehicle that entered with enter_charging.",
+        &[CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/charging-outside-pricing",
+        "Grace, tiers and the daily maximum price parking, not charging: charging is added on top.",
+        &[CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/gates-one-spot-each",
+        "Gates sharing one lot never give one spot to two vehicles, and admit exactly as many vehicles as there are free spots.",
+        &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
+    ),
+];

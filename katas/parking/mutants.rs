@@ -32,115 +32,204 @@ pub fn catalogue() -> Vec<Mutant> {
             "finds a free spot under the lock, releases it to read the clock, then takes the spot without looking again: two gates get the last spot",
             &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
             suite::<Flawed<CheckThenAct>>,
-        ),
+        )
+        .breaking(&["parking/gates-one-spot-each"]),
         Mutant::realistic(
             "floor-plus-one-hours",
             "bills floor(hours) + 1, so exactly 2 h bills 3 hours (and 0 ns bills one)",
             &[HOURLY_ROUNDING.id, EXACT_FEES.id],
             suite::<Flawed<FloorPlusOne>>,
-        ),
+        )
+        .breaking(&["parking/started-hours"]),
         Mutant::realistic(
             "truncated-hours",
             "bills whole hours rounded down, so 1 h 59 min bills 1 hour",
             &[HOURLY_ROUNDING.id, EXACT_FEES.id],
             suite::<Flawed<TruncatedHours>>,
-        ),
+        )
+        .breaking(&["parking/started-hours"]),
         Mutant::realistic(
             "float-money",
             "computes fees in f64 currency units and converts back with `as`, so 1 hour at 0.29 is billed 0.28",
             &[EXACT_FEES.id],
             suite::<Flawed<FloatMoney>>,
-        ),
+        )
+        .breaking(&["parking/integer-money"]),
         Mutant::realistic(
             "tickets-keyed-by-plate",
             "keeps parked vehicles in a map keyed by plate: the same plate entering again overwrites the first record, whose spot is never freed",
             &[TYPED_ERRORS.id, NO_SPOT_LEAKS.id, ENTRY_EXIT_MODEL.id],
             suite::<Flawed<KeyedByPlate>>,
-        ),
+        )
+        .breaking(&["parking/already-inside"]),
         Mutant::realistic(
             "spot-not-freed",
             "exit settles the ticket and updates the board but never returns the spot to the free pool",
             &[ENTRY_EXIT_MODEL.id, CAPACITY.id, NO_SPOT_LEAKS.id],
             suite::<Flawed<SpotNotFreed>>,
-        ),
+        )
+        .breaking(&["parking/exit-frees-spot"]),
         Mutant::realistic(
             "double-exit-accepted",
             "does not remember settled tickets: a ticket presented again exits again, freeing its spot a second time",
             &[TYPED_ERRORS.id, GATES_CHURN.id],
             suite::<Flawed<DoubleExit>>,
-        ),
+        )
+        .breaking(&["parking/ticket-used-once"]),
         Mutant::realistic(
             "van-in-compact",
             "the fit rule lets a van (or truck) into a compact spot",
             &[FIT_RULES.id, ALLOCATION_ORDER.id],
             suite::<Flawed<VanInCompact>>,
-        ),
+        )
+        .breaking(&["parking/fit"]),
         Mutant::realistic(
             "board-counts-vehicle-kind",
             "on exit the board credits the spot kind the vehicle usually takes, not the spot it actually used, so the counts drift",
             &[BOARD.id],
             suite::<Flawed<BoardByVehicle>>,
-        ),
+        )
+        .breaking(&["parking/board"]),
         Mutant::realistic(
             "tier-by-total",
             "prices every hour of a stay at the tier its last hour falls in, so a longer stay can cost less",
             &[MONOTONIC_FEE.id, EXACT_FEES.id],
             suite::<Flawed<TierByTotal>>,
-        ),
+        )
+        .breaking(&["parking/tiers"]),
         Mutant::realistic(
             "daily-cap-per-stay",
             "applies the daily maximum once to the whole stay, so a week costs one day",
             &[DAILY_CAP.id, EXACT_FEES.id],
             suite::<Flawed<CapPerStay>>,
-        ),
+        )
+        .breaking(&["parking/daily-max-per-day"]),
         Mutant::realistic(
             "tariff-at-exit",
             "bills the tariff in force at exit, re-pricing vehicles that entered under an older one",
             &[TARIFF_AT_ENTRY.id],
             suite::<Flawed<TariffAtExit>>,
-        ),
+        )
+        .breaking(&["parking/tariff-at-entry"]),
         Mutant::realistic(
             "lost-ticket-flat",
             "charges only the lost-ticket charge, a discount for anyone who stayed longer",
             &[LOST_TICKET.id],
             suite::<Flawed<LostFlat>>,
-        ),
+        )
+        .breaking(&["parking/lost-ticket-max"]),
         Mutant::realistic(
             "grace-exclusive",
             "the grace period ends one nanosecond early: a stay of exactly the grace period pays",
             &[GRACE_EDGE.id],
             suite::<Flawed<GraceExclusive>>,
-        ),
+        )
+        .breaking(&["parking/grace-inclusive"]),
         Mutant::realistic(
             "charging-by-car-fit",
             "allocates a charging request with the car's fit list and the chargers after it, so an electric car that asked to charge is parked in a compact spot without a charger",
             &[CHARGING_ALLOCATION.id, FIT_RULES.id],
             suite::<Flawed<ChargingByCarFit>>,
-        ),
+        )
+        .breaking(&["parking/charging-electric-spot-only"]),
         Mutant::realistic(
             "charger-fallback",
             "when every charger is taken, parks a charging request in an ordinary spot instead of refusing it with NoChargerFree",
             &[CHARGING_ALLOCATION.id],
             suite::<Flawed<ChargerFallback>>,
-        ),
+        )
+        .breaking(&["parking/no-charger-free"]),
         Mutant::realistic(
             "electric-spot-as-overflow",
             "lets a vehicle that does not charge take an electric spot when nothing else it fits is free, so an arriving electric car finds the chargers taken",
             &[CHARGERS_KEPT.id],
             suite::<Flawed<ElectricOverflow>>,
-        ),
+        )
+        .breaking(&["parking/chargers-kept"]),
         Mutant::realistic(
             "any-vehicle-charges",
             "never checks that a charging request comes from an electric car: a petrol car or a van asking to charge gets a charger",
             &[CHARGING_ERRORS.id],
             suite::<Flawed<AnyVehicleCharges>>,
-        ),
+        )
+        .breaking(&["parking/only-electric-charges"]),
         Mutant::realistic(
             "charging-whole-stay",
             "bills charging on the whole stay instead of on the charging session, so a car left plugged in all day pays for a day of charging",
             &[CHARGING_FEE.id],
             suite::<Flawed<ChargingWholeStay>>,
-        ),
+        )
+        .breaking(&["parking/charging-session"]),
+        Mutant::realistic(
+            "level-before-kind",
+            "searches the lot level by level and takes the first fitting spot on the lowest level, so a motorcycle takes a large spot on level 0 while a motorcycle spot is free on level 1",
+            &[ALLOCATION_ORDER.id],
+            suite::<Flawed<LevelFirst>>,
+        )
+        .breaking(&["parking/allocation-order"]),
+        Mutant::realistic(
+            "full-before-inside",
+            "looks for a free spot before looking up the plate, so a vehicle already inside is told the lot is full (or that no charger is free)",
+            &[TYPED_ERRORS.id, CHARGING_ERRORS.id],
+            suite::<Flawed<FullBeforeInside>>,
+        )
+        .breaking(&["parking/enter-error-order", "parking/charging-error-order"]),
+        Mutant::realistic(
+            "refusal-keeps-plate",
+            "registers the plate as inside before looking for a spot and leaves it registered when the lot is full or no charger is free, so the refused driver is later told it is already inside",
+            &[CHARGING_ERRORS.id, CHARGING_ALLOCATION.id],
+            suite::<Flawed<RefusalKeepsPlate>>,
+        )
+        .breaking(&["parking/refusal-changes-nothing"]),
+        Mutant::realistic(
+            "no-levels-only",
+            "refuses a layout only when it has no level, so levels that all have zero spots build a lot that can admit nobody",
+            &[TYPED_ERRORS.id],
+            suite::<Flawed<NoLevelsOnly>>,
+        )
+        .breaking(&["parking/no-spots"]),
+        Mutant::realistic(
+            "unknown-as-used",
+            "answers TicketAlreadyUsed for any ticket it has no open record of, never issued ones included",
+            &[TYPED_ERRORS.id, ENTRY_EXIT_MODEL.id],
+            suite::<Flawed<UnknownAsUsed>>,
+        )
+        .breaking(&["parking/unknown-ticket"]),
+        Mutant::realistic(
+            "ticket-id-is-spot",
+            "uses the spot's index as the ticket id, so the next vehicle in that spot gets the id of a ticket already settled",
+            &[ENTRY_EXIT_MODEL.id],
+            suite::<Flawed<IdIsSpot>>,
+        )
+        .breaking(&["parking/unique-ticket-ids"]),
+        Mutant::realistic(
+            "lost-ticket-stays-open",
+            "a lost-ticket settlement frees the spot but leaves the ticket open, so the ticket found later exits again",
+            &[LOST_TICKET.id, TYPED_ERRORS.id],
+            suite::<Flawed<LostStaysOpen>>,
+        )
+        .breaking(&["parking/lost-ticket-settles"]),
+        Mutant::realistic(
+            "grace-deducted",
+            "past the grace period bills only the time after it, a discount the contract does not give",
+            &[GRACE_EDGE.id],
+            suite::<Flawed<GraceDeducted>>,
+        )
+        .breaking(&["parking/grace-whole-stay"]),
+        Mutant::realistic(
+            "charging-by-vehicle-kind",
+            "bills charging to every electric car, deciding on the vehicle's kind rather than on whether it entered with enter_charging",
+            &[CHARGING_FEE.id],
+            suite::<Flawed<ChargingByKind>>,
+        )
+        .breaking(&["parking/charging-only-when-charging"]),
+        Mutant::realistic(
+            "charging-under-grace",
+            "adds charging inside the pricing tree, so a stay within the grace period charges for free",
+            &[CHARGING_FEE.id],
+            suite::<Flawed<ChargingUnderGrace>>,
+        )
+        .breaking(&["parking/charging-outside-pricing"]),
     ]
     .into_iter()
     .chain(hostile::mutants::<HostileSuite>())
@@ -191,6 +280,26 @@ pub trait Flaw: Send + Sync + 'static {
     const ANY_VEHICLE_CHARGES: bool = false;
     /// Charging is billed on the whole stay.
     const CHARGING_WHOLE_STAY: bool = false;
+    /// Spots are searched level by level, all kinds of a level together.
+    const LEVEL_FIRST: bool = false;
+    /// The free spot is looked for before the plate.
+    const FULL_BEFORE_INSIDE: bool = false;
+    /// A refused entry leaves its plate registered as inside.
+    const REFUSAL_KEEPS_PLATE: bool = false;
+    /// Only a layout without levels is refused.
+    const NO_LEVELS_ONLY: bool = false;
+    /// A ticket never issued is reported as used.
+    const UNKNOWN_AS_USED: bool = false;
+    /// The ticket id is the spot's index.
+    const ID_IS_SPOT: bool = false;
+    /// A lost-ticket settlement leaves the ticket open.
+    const LOST_STAYS_OPEN: bool = false;
+    /// Past the grace period, only the time after it is billed.
+    const GRACE_DEDUCTED: bool = false;
+    /// Every electric car pays charging.
+    const CHARGING_BY_KIND: bool = false;
+    /// A stay within the grace period pays no charging.
+    const CHARGING_UNDER_GRACE: bool = false;
 }
 
 macro_rules! flaws {
@@ -244,6 +353,26 @@ flaws! {
     AnyVehicleCharges => ANY_VEHICLE_CHARGES,
     /// See [`Flaw::CHARGING_WHOLE_STAY`].
     ChargingWholeStay => CHARGING_WHOLE_STAY,
+    /// See [`Flaw::LEVEL_FIRST`].
+    LevelFirst => LEVEL_FIRST,
+    /// See [`Flaw::FULL_BEFORE_INSIDE`].
+    FullBeforeInside => FULL_BEFORE_INSIDE,
+    /// See [`Flaw::REFUSAL_KEEPS_PLATE`].
+    RefusalKeepsPlate => REFUSAL_KEEPS_PLATE,
+    /// See [`Flaw::NO_LEVELS_ONLY`].
+    NoLevelsOnly => NO_LEVELS_ONLY,
+    /// See [`Flaw::UNKNOWN_AS_USED`].
+    UnknownAsUsed => UNKNOWN_AS_USED,
+    /// See [`Flaw::ID_IS_SPOT`].
+    IdIsSpot => ID_IS_SPOT,
+    /// See [`Flaw::LOST_STAYS_OPEN`].
+    LostStaysOpen => LOST_STAYS_OPEN,
+    /// See [`Flaw::GRACE_DEDUCTED`].
+    GraceDeducted => GRACE_DEDUCTED,
+    /// See [`Flaw::CHARGING_BY_KIND`].
+    ChargingByKind => CHARGING_BY_KIND,
+    /// See [`Flaw::CHARGING_UNDER_GRACE`].
+    ChargingUnderGrace => CHARGING_UNDER_GRACE,
 }
 
 /// A lot that scans a list of every spot, with the bug `F` switched on.
@@ -261,6 +390,8 @@ struct FlawedState {
     tickets: Vec<FlawedTicket>,
     next_id: u64,
     tariff: Tariff,
+    /// Plates a refused entry left registered (only with [`Flaw::REFUSAL_KEEPS_PLATE`]).
+    reserved: Vec<String>,
 }
 
 struct FlawedTicket {
@@ -272,6 +403,8 @@ struct FlawedTicket {
     entered_at: Duration,
     tariff: Tariff,
     open: bool,
+    /// Settled as a lost ticket.
+    lost: bool,
 }
 
 impl<F: Flaw> Flawed<F> {
@@ -304,27 +437,41 @@ impl<F: Flaw> Flawed<F> {
         }
         let mut state = self.state.lock();
         let inside = |s: &FlawedState| s.tickets.iter().position(|t| t.open && t.plate == plate);
-        if !F::KEYED_BY_PLATE && inside(&state).is_some() {
+        let find_spot = |s: &FlawedState| {
+            let free = |wanted: SpotKind| {
+                s.spots
+                    .iter()
+                    .position(|&(spot, taken)| !taken && spot.kind == wanted)
+            };
+            if charging {
+                Self::charging_kinds()
+                    .iter()
+                    .find_map(|&k| free(k))
+                    .ok_or(EnterError::NoChargerFree)
+            } else {
+                s.spots
+                    .iter()
+                    .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
+                    .ok_or(EnterError::LotFull { kind })
+            }
+        };
+        if F::FULL_BEFORE_INSIDE {
+            find_spot(&state)?;
+        }
+        let reserved = state.reserved.iter().any(|p| p == plate);
+        if !F::KEYED_BY_PLATE && (inside(&state).is_some() || reserved) {
             return Err(EnterError::AlreadyInside {
                 plate: plate.into(),
             });
         }
-        let free = |s: &FlawedState, wanted: SpotKind| {
-            s.spots
-                .iter()
-                .position(|&(spot, taken)| !taken && spot.kind == wanted)
-        };
-        let spot = if charging {
-            Self::charging_kinds()
-                .iter()
-                .find_map(|&k| free(&state, k))
-                .ok_or(EnterError::NoChargerFree)?
-        } else {
-            state
-                .spots
-                .iter()
-                .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
-                .ok_or(EnterError::LotFull { kind })?
+        let spot = match find_spot(&state) {
+            Ok(spot) => spot,
+            Err(e) => {
+                if F::REFUSAL_KEEPS_PLATE {
+                    state.reserved.push(plate.into());
+                }
+                return Err(e);
+            }
         };
         let entered_at = if F::CHECK_THEN_ACT {
             drop(state);
@@ -344,7 +491,11 @@ impl<F: Flaw> Flawed<F> {
         let id = state.spots[spot].0;
         let free = state.board[id.level].get_mut(id.kind);
         *free = free.saturating_sub(1);
-        let ticket = state.next_id;
+        let ticket = if F::ID_IS_SPOT {
+            spot as u64
+        } else {
+            state.next_id
+        };
         state.next_id += 1;
         let tariff = state.tariff.clone();
         state.tickets.push(FlawedTicket {
@@ -356,6 +507,7 @@ impl<F: Flaw> Flawed<F> {
             entered_at,
             tariff,
             open: true,
+            lost: false,
         });
         Ok(Ticket {
             id: TicketId(ticket),
@@ -375,6 +527,7 @@ impl<F: Flaw> Flawed<F> {
         } = state;
         let t = &mut tickets[i];
         t.open = false;
+        t.lost = lost;
         let (spot, _) = spots[t.spot];
         if !F::SPOT_NOT_FREED {
             spots[t.spot].1 = false;
@@ -396,7 +549,9 @@ impl<F: Flaw> Flawed<F> {
         };
         let stay = now.saturating_sub(t.entered_at);
         let mut fee = flawed_charge::<F>(&tariff.pricing, t.kind, stay);
-        if t.charging {
+        let graced = matches!(tariff.pricing, Pricing::Grace { grace, .. } if stay <= grace);
+        let charges = t.charging || (F::CHARGING_BY_KIND && t.kind == VehicleKind::ElectricCar);
+        if charges && !(F::CHARGING_UNDER_GRACE && graced) {
             fee += flawed_charging::<F>(&tariff.charging, stay);
         }
         if lost {
@@ -432,7 +587,11 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
                 }
             }
         }
-        if spots.is_empty() {
+        if F::LEVEL_FIRST {
+            // Level by level, every kind of a level before the next level.
+            spots.sort_by_key(|(s, _)| (s.level, s.kind, s.number));
+        }
+        if spots.is_empty() && (!F::NO_LEVELS_ONLY || config.levels.is_empty()) {
             return Err(ConfigError::NoSpots);
         }
         Ok(Self {
@@ -443,6 +602,7 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
                 tickets: Vec::new(),
                 next_id: 1,
                 tariff: config.tariff,
+                reserved: Vec::new(),
             }),
             flaw: PhantomData,
         })
@@ -458,10 +618,17 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
         let mut state = self.state.lock();
-        let Some(i) = state.tickets.iter().position(|t| t.id == ticket.0) else {
-            return Err(ExitError::UnknownTicket(ticket));
+        // The latest ticket with this id: ids are unique unless a flaw reuses them.
+        let Some(i) = state.tickets.iter().rposition(|t| t.id == ticket.0) else {
+            return Err(if F::UNKNOWN_AS_USED {
+                ExitError::TicketAlreadyUsed(ticket)
+            } else {
+                ExitError::UnknownTicket(ticket)
+            });
         };
-        if !state.tickets[i].open && !F::DOUBLE_EXIT {
+        let t = &state.tickets[i];
+        let reopened = F::LOST_STAYS_OPEN && t.lost;
+        if !t.open && !F::DOUBLE_EXIT && !reopened {
             return Err(ExitError::TicketAlreadyUsed(ticket));
         }
         Ok(self.settle(&mut state, i, false))
@@ -566,6 +733,8 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             };
             if free {
                 0
+            } else if F::GRACE_DEDUCTED {
+                flawed_charge::<F>(then, kind, stay - *grace)
             } else {
                 flawed_charge::<F>(then, kind, stay)
             }
