@@ -22,6 +22,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +191,51 @@ pub const CHARGING_FEE: Criterion = Criterion::new(
     "a vehicle that entered charging pays the parking fee plus per_hour × started hours of min(stay, session), from the tariff in force at its entry — on exit and on a lost ticket (the larger of that total and the lost-ticket charge); a vehicle that entered without charging pays no charging",
     "the charger stops at the end of its session: bill min(stay, session), not the whole stay; and add charging after the pricing tree — grace and daily maximum price parking only",
 );
+/// A stay over which the clock stepped back is zero.
+pub const CLOCK_BACKWARDS: Criterion = Criterion::new(
+    "parking/stage3/clock-backwards",
+    3,
+    2,
+    "a stay is exit reading minus entry reading, zero if the clock went backwards",
+    "when the clock reads earlier at exit than at entry the receipt's stay is 0 and the fee is the fee of a zero stay (on a lost ticket, the lost-ticket charge); when it stepped back but still reads later than entry, the stay is the difference of the two readings",
+    "compute the stay with now.saturating_sub(entered_at): never the distance between the readings, never a subtraction that panics",
+);
+/// Fees saturate instead of wrapping, and any stay the clock can measure is priced.
+pub const SATURATING_FEES: Criterion = Criterion::new(
+    "parking/stage3/saturating-fees",
+    3,
+    2,
+    "fees saturate at u64::MAX, and the longest stay is priced exactly",
+    "a fee whose exact value exceeds u64::MAX minor units — huge rates, tiers, daily maxima, parking plus charging, a lost ticket — is u64::MAX, never a wrapped or panicking sum; and a stay as long as the clock's whole range (u64::MAX ns) bills exactly its started hours",
+    "use saturating_mul / saturating_add for money, and count started hours in u128 (or with div_ceil on the nanoseconds) rather than (ns + HOUR - 1) / HOUR in u64",
+);
+/// Per-vehicle pricing follows the vehicle, not the spot it was given.
+pub const PRICED_BY_VEHICLE: Criterion = Criterion::new(
+    "parking/stage3/priced-by-vehicle",
+    3,
+    3,
+    "per-vehicle pricing follows the vehicle's kind, not the spot's",
+    "with per-vehicle pricing, a motorcycle in a compact or large spot pays the motorcycle price, a car or an electric car in a large spot pays the car price — on exit and on a lost ticket",
+    "bill from the vehicle kind stored at entry; the spot kind says where it parked, not what it is",
+);
+/// Two gates admitting one plate at once admit it once.
+pub const SAME_PLATE_RACE: Criterion = Criterion::new(
+    "parking/stage4/same-plate-race",
+    4,
+    3,
+    "two gates admitting the same plate at once admit it once",
+    "two gate threads calling enter with the same plate at the same time, plate after plate: exactly one gets a ticket and the other gets AlreadyInside",
+    "check that the plate is not inside and register it in one critical section (or one map entry / compare-and-swap); checking, releasing the lock, then registering lets both gates in",
+);
+/// An exit and a lost-ticket settlement of one car at once settle it once.
+pub const EXIT_LOST_RACE: Criterion = Criterion::new(
+    "parking/stage4/exit-lost-race",
+    4,
+    3,
+    "an exit and a lost ticket for the same car at once settle it once",
+    "one gate thread calling exit(ticket) while another calls exit_lost_ticket(plate) for the same car: exactly one gets a receipt and the other TicketAlreadyUsed or NotInside",
+    "decide that the stay is still open and close it in one critical section, whichever gate settles it",
+);
 /// Gates racing for the last spots admit exactly the free spots.
 pub const LAST_SPOTS_RACE: Criterion = Criterion::new(
     "parking/stage4/last-spots-race",
@@ -229,8 +275,13 @@ pub const CRITERIA: &[Criterion] = &[
     TARIFF_AT_ENTRY,
     LOST_TICKET,
     CHARGING_FEE,
+    CLOCK_BACKWARDS,
+    SATURATING_FEES,
+    PRICED_BY_VEHICLE,
     LAST_SPOTS_RACE,
     GATES_CHURN,
+    SAME_PLATE_RACE,
+    EXIT_LOST_RACE,
 ];
 
 /// Every criterion bound to the implementation `P`.
@@ -254,8 +305,13 @@ pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
         Check::new(&TARIFF_AT_ENTRY, tariff_at_entry::<P>),
         Check::new(&LOST_TICKET, lost_ticket::<P>),
         Check::new(&CHARGING_FEE, charging_fee::<P>),
+        Check::new(&CLOCK_BACKWARDS, clock_backwards::<P>),
+        Check::new(&SATURATING_FEES, saturating_fees::<P>),
+        Check::new(&PRICED_BY_VEHICLE, priced_by_vehicle::<P>),
         Check::new(&LAST_SPOTS_RACE, last_spots_race::<P>),
         Check::new(&GATES_CHURN, gates_churn::<P>),
+        Check::new(&SAME_PLATE_RACE, same_plate_race::<P>),
+        Check::new(&EXIT_LOST_RACE, exit_lost_race::<P>),
     ]
 }
 
@@ -273,9 +329,9 @@ pub fn oracle_fee(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
             then_per_hour,
         } => each_started_hour(stay, |hour| {
             // Hour `hour` (from 1) falls in the first tier whose range reaches it.
-            let mut last_hour_of_tier = 0;
+            let mut last_hour_of_tier = 0u64;
             for tier in tiers {
-                last_hour_of_tier += tier.hours;
+                last_hour_of_tier = last_hour_of_tier.saturating_add(tier.hours);
                 if hour <= last_hour_of_tier {
                     return tier.per_hour.0;
                 }
@@ -293,10 +349,10 @@ pub fn oracle_fee(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
             let mut left = stay;
             let mut fee = 0;
             while left > DAY {
-                fee += oracle_fee(within, kind, DAY).min(max.0);
+                fee = oracle_fee(within, kind, DAY).min(max.0).saturating_add(fee);
                 left -= DAY;
             }
-            fee + oracle_fee(within, kind, left).min(max.0)
+            fee.saturating_add(oracle_fee(within, kind, left).min(max.0))
         }
         Pricing::PerVehicle {
             motorcycle,
@@ -321,14 +377,15 @@ pub fn oracle_charging(charging: &Charging, stay: Duration) -> u64 {
     each_started_hour(charged, |_| charging.per_hour.0)
 }
 
-/// Sums `price(k)` over every hour `k` (from 1) that the stay has started.
+/// Sums `price(k)` over every hour `k` (from 1) that the stay has started, saturating at
+/// `u64::MAX` as fees do.
 fn each_started_hour(stay: Duration, price: impl Fn(u64) -> u64) -> u64 {
-    let mut fee = 0;
+    let mut fee = 0u64;
     let mut hour = 0;
     // Hour k has started once more than k - 1 whole hours have passed.
     while HOUR * hour < stay {
         hour += 1;
-        fee += price(u64::from(hour));
+        fee = fee.saturating_add(price(u64::from(hour)));
     }
     fee
 }
@@ -490,7 +547,7 @@ impl Model {
         let stay = now.saturating_sub(t.entered_at);
         let mut fee = oracle_fee(&t.tariff.pricing, t.kind, stay);
         if t.charging {
-            fee += oracle_charging(&t.tariff.charging, stay);
+            fee = fee.saturating_add(oracle_charging(&t.tariff.charging, stay));
         }
         if lost {
             fee = fee.max(t.tariff.lost_ticket.0);
@@ -726,6 +783,11 @@ impl<P: ParkingLot> Scenario<P> {
         self.note(format!("advance {} → t={}", dur(by), dur(self.now())));
     }
 
+    fn set_clock(&self, at: Duration) {
+        self.clock.set(at);
+        self.note(format!("clock set to t={}", dur(self.now())));
+    }
+
     fn note(&self, line: impl Into<String>) {
         self.log.borrow_mut().step(line);
     }
@@ -813,7 +875,7 @@ const PLATES: &[&str] = &[
     "AB-123",
     "CD-456",
     "EF-789",
-    "GH-1",
+    "GHJKLMN-10",
     "JK-22",
     "LM-333",
     "NP-4",
@@ -1112,6 +1174,22 @@ pub fn typed_errors<P: ParkingLot>() -> Result<(), Failure> {
         s.expect_entry(&s.enter(plate, car), &invalid(plate))?;
     }
     unchanged(&s, 2)?;
+    // The longest plate, 10 characters, is valid; every character of the alphabet is.
+    for plate in ["ABCDEFG-10", "HIJKLMNOPQ", "RSTUVWXYZ9", "0123456789"] {
+        let got = s.enter(plate, car);
+        let Ok(t) = got else {
+            return Err(s.fail(
+                format!(
+                    "a ticket: {plate:?} is a valid plate of {} characters",
+                    plate.len()
+                ),
+                entered(&got),
+            ));
+        };
+        if let Err(e) = s.exit(t.id) {
+            return Err(s.fail("a receipt", format!("Err({e:?})")));
+        }
+    }
     let first = s.enter("AB-1", car);
     let Ok(first) = first else {
         return Err(s.fail("a ticket", entered(&first)));
@@ -1732,12 +1810,16 @@ fn expect_fee<P: ParkingLot>(
 /// Prices in minor units, odd cents included: 0.29 is where float money shows.
 fn rate() -> impl Strategy<Value = u64> + Clone {
     prop_oneof![
-        Just(1u64),
-        Just(29),
-        Just(99),
-        Just(250),
-        Just(333),
-        1u64..=5_000
+        24 => prop_oneof![
+            Just(1u64),
+            Just(29),
+            Just(99),
+            Just(250),
+            Just(333),
+            1u64..=5_000
+        ],
+        // Two started hours of this overflow: the fee saturates.
+        1 => Just(u64::MAX / 2 + 1),
     ]
 }
 
@@ -2198,7 +2280,7 @@ fn expect_charged<P: ParkingLot>(
     } else {
         0
     };
-    let mut fee = parking + charged;
+    let mut fee = parking.saturating_add(charged);
     if lost {
         fee = fee.max(tariff.lost_ticket.0);
     }
@@ -2323,6 +2405,392 @@ pub fn charging_fee<P: ParkingLot>() -> Result<(), Failure> {
         (tariff, any::<bool>(), prop::bool::weighted(0.25), stay()),
         |(tariff, charging, lost, stay)| {
             expect_charged::<P>(&tariff, charging, lost, stay, "the oracle's fee")
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 3: edges of the clock and of the money
+// ---------------------------------------------------------------------------------------------
+
+/// One vehicle's visit: how it enters, when, and how and when it leaves.
+#[derive(Debug, Clone)]
+struct Visit {
+    kind: VehicleKind,
+    charging: bool,
+    lost: bool,
+    enter_at: Duration,
+    leave_at: Duration,
+}
+
+/// Plays `visit` on a fresh lot; the ticket's spot and the receipt must be the model's.
+fn settle_once<P: ParkingLot>(config: LotConfig, visit: &Visit, why: &str) -> Result<(), Failure> {
+    const PLATE: &str = "VISIT-1";
+    let s = Scenario::<P>::new(config.clone())?;
+    let mut model = Model::new(&config);
+    s.set_clock(visit.enter_at);
+    let now = s.now();
+    let (want, got) = if visit.charging {
+        (
+            model.enter_charging(PLATE, visit.kind, now),
+            s.enter_charging(PLATE, visit.kind),
+        )
+    } else {
+        (
+            model.enter(PLATE, visit.kind, now),
+            s.enter(PLATE, visit.kind),
+        )
+    };
+    let (index, ticket) = match (want, &got) {
+        (Ok((index, spot)), Ok(t)) if t.spot == spot => (index, t.clone()),
+        (want, _) => {
+            let want = want.map(|(_, spot)| Ticket {
+                id: TicketId(0),
+                spot,
+                entered_at: now,
+            });
+            return Err(s.fail(entered(&want), entered(&got)));
+        }
+    };
+    s.set_clock(visit.leave_at);
+    let want = model.exit(index, ticket.id, s.now(), visit.lost);
+    let got = if visit.lost {
+        s.lost(PLATE)
+    } else {
+        s.exit(ticket.id)
+    };
+    if got != want {
+        return Err(s.fail(format!("{} — {why}", exited(&want)), exited(&got)));
+    }
+    Ok(())
+}
+
+/// A lot with one spot of each kind, a charger included, under `tariff`.
+fn visit_lot(tariff: Tariff) -> LotConfig {
+    LotConfig::new(vec![LevelSpots::new(1, 1, 1).with_electric(1)], tariff)
+}
+
+/// A visit; only an electric car asks to charge (other kinds would be refused NotElectric).
+fn visit(
+    kind: VehicleKind,
+    charging: bool,
+    lost: bool,
+    enter_at: Duration,
+    leave_at: Duration,
+) -> Visit {
+    Visit {
+        kind,
+        charging: charging && kind == VehicleKind::ElectricCar,
+        lost,
+        enter_at,
+        leave_at,
+    }
+}
+
+/// Exit at a reading earlier than entry bills a zero stay.
+pub fn clock_backwards<P: ParkingLot>() -> Result<(), Failure> {
+    let tariff = Tariff::new(Pricing::hourly(250), 700).with_charging(90, 4 * HOUR);
+    let ev = VehicleKind::ElectricCar;
+    let at = |h: u32| OPENING + HOUR * h;
+    for (v, why) in [
+        (
+            visit(VehicleKind::Car, false, false, at(3), at(3) - NS),
+            "1 ns earlier: a zero stay, nothing to pay",
+        ),
+        (
+            visit(VehicleKind::Car, false, false, at(3), at(1)),
+            "2 h earlier: a zero stay, not 2 hours",
+        ),
+        (
+            visit(VehicleKind::Van, false, false, at(3), Duration::ZERO),
+            "back to the origin: a zero stay",
+        ),
+        (
+            visit(ev, true, false, at(5), at(2)),
+            "charging over a zero stay costs nothing",
+        ),
+        (
+            visit(VehicleKind::Car, false, true, at(4), at(1)),
+            "lost ticket over a zero stay: the lost-ticket charge",
+        ),
+        (
+            visit(VehicleKind::Car, false, false, at(1), at(3)),
+            "an ordinary stay of 2 hours",
+        ),
+    ] {
+        settle_once::<P>(visit_lot(tariff.clone()), &v, why)?;
+    }
+    // The clock steps back during the stay but still reads later than entry at exit.
+    let s = Scenario::<P>::new(pricing_lot(Tariff::new(Pricing::hourly(100), 0)))?;
+    let t = s.enter("BACK-1", VehicleKind::Car);
+    let Ok(t) = t else {
+        return Err(s.fail("a ticket", entered(&t)));
+    };
+    s.advance(5 * HOUR);
+    s.clock.rewind(3 * HOUR);
+    s.note(format!("clock steps back 3h → t={}", dur(s.now())));
+    let want = Ok(Receipt {
+        ticket: t.id,
+        spot: t.spot,
+        stay: 2 * HOUR,
+        fee: Money(200),
+    });
+    s.expect_exit(&s.exit(t.id), &want)?;
+    let tariff = (pricing(), 0u64..=10_000, rate(), stay())
+        .prop_map(|(p, lost, rate, session)| Tariff::new(p, lost).with_charging(rate, session));
+    let entry = prop_oneof![Just(OPENING), Just(DAY), stay().prop_map(|d| OPENING + d)];
+    check_property(
+        &CLOCK_BACKWARDS,
+        200,
+        (
+            tariff,
+            kind(),
+            any::<bool>(),
+            prop::bool::weighted(0.25),
+            entry,
+            stay(),
+        ),
+        |(tariff, kind, charging, lost, enter_at, back)| {
+            let v = visit(
+                kind,
+                charging,
+                lost,
+                enter_at,
+                enter_at.saturating_sub(back + NS),
+            );
+            settle_once::<P>(
+                visit_lot(tariff),
+                &v,
+                "exit reads earlier than entry: a zero stay",
+            )
+        },
+    )
+}
+
+/// Rates near `u64::MAX`, where sums and products overflow.
+fn huge_rate() -> impl Strategy<Value = u64> + Clone {
+    prop_oneof![
+        Just(u64::MAX),
+        Just(u64::MAX / 2 + 1),
+        Just(u64::MAX / 3),
+        (u64::MAX / 64..=u64::MAX),
+    ]
+}
+
+/// Fees saturate at `u64::MAX`; a stay spanning the clock's range is priced exactly.
+pub fn saturating_fees<P: ParkingLot>() -> Result<(), Failure> {
+    const MAX: u64 = u64::MAX;
+    const HALF: u64 = MAX / 2 + 1;
+    let car = VehicleKind::Car;
+    let ev = VehicleKind::ElectricCar;
+    let end = Duration::from_nanos(u64::MAX);
+    let from = |enter_at: Duration, stay: Duration| (enter_at, enter_at + stay);
+    for (pricing, lost, charging, v, why) in [
+        (
+            Pricing::hourly(HALF),
+            0,
+            Charging::FREE,
+            (car, false, false, from(OPENING, 2 * HOUR)),
+            "2 hours at more than half of u64::MAX: saturates",
+        ),
+        (
+            Pricing::hourly(MAX),
+            0,
+            Charging::FREE,
+            (car, false, false, from(OPENING, NS)),
+            "1 started hour at u64::MAX",
+        ),
+        (
+            Pricing::hourly(MAX),
+            0,
+            Charging::FREE,
+            (VehicleKind::Van, false, false, from(OPENING, 3 * HOUR)),
+            "3 hours at u64::MAX: saturates",
+        ),
+        (
+            Pricing::tiered(&[(1, HALF)], HALF),
+            0,
+            Charging::FREE,
+            (car, false, false, from(OPENING, 2 * HOUR)),
+            "the tier and the hour after it: saturates",
+        ),
+        (
+            Pricing::tiered(&[(MAX, 1), (MAX, 7)], 9),
+            0,
+            Charging::FREE,
+            (car, false, false, from(OPENING, 5 * HOUR)),
+            "tiers whose ends overflow: 5 hours in the first tier",
+        ),
+        (
+            Pricing::hourly(HALF).with_daily_max(MAX),
+            0,
+            Charging::FREE,
+            (car, false, false, from(OPENING, 2 * DAY + HOUR)),
+            "two capped days of u64::MAX and more: saturates",
+        ),
+        (
+            Pricing::hourly(HALF),
+            0,
+            Charging {
+                per_hour: Money(HALF),
+                session: DAY,
+            },
+            (ev, true, false, from(OPENING, HOUR)),
+            "parking + charging overflow: saturates",
+        ),
+        (
+            Pricing::hourly(HALF),
+            5,
+            Charging {
+                per_hour: Money(HALF),
+                session: DAY,
+            },
+            (ev, true, true, from(OPENING, HOUR)),
+            "lost ticket: the larger of a saturated fee and the charge",
+        ),
+        (
+            Pricing::hourly(1),
+            0,
+            Charging::FREE,
+            (car, false, false, (Duration::ZERO, end)),
+            "a stay of u64::MAX ns: every started hour at 0.01",
+        ),
+        (
+            Pricing::hourly(7).with_daily_max(100),
+            0,
+            Charging::FREE,
+            (car, false, false, (Duration::ZERO, end)),
+            "a stay of u64::MAX ns under a daily maximum",
+        ),
+        (
+            Pricing::Free,
+            0,
+            Charging {
+                per_hour: Money(3),
+                session: end,
+            },
+            (ev, true, false, (Duration::ZERO, end)),
+            "charging for the whole range of the clock",
+        ),
+    ] {
+        let tariff = Tariff {
+            pricing,
+            lost_ticket: Money(lost),
+            charging,
+        };
+        let (kind, charging, lost, (enter_at, leave_at)) = v;
+        let v = visit(kind, charging, lost, enter_at, leave_at);
+        settle_once::<P>(visit_lot(tariff), &v, why)?;
+    }
+    let leaf = prop_oneof![
+        huge_rate().prop_map(Pricing::hourly),
+        (
+            prop::collection::vec((prop_oneof![0u64..=3, Just(u64::MAX)], huge_rate()), 0..=3),
+            huge_rate()
+        )
+            .prop_map(|(tiers, then)| Pricing::tiered(&tiers, then)),
+    ];
+    let pricing = (leaf, prop::option::of(huge_rate())).prop_map(|(p, cap)| match cap {
+        Some(max) => p.with_daily_max(max),
+        None => p,
+    });
+    let charging = prop_oneof![Just(0u64), huge_rate()];
+    let tariff = (
+        pricing,
+        prop_oneof![Just(0u64), huge_rate()],
+        charging,
+        stay(),
+    )
+        .prop_map(|(p, lost, rate, session)| Tariff::new(p, lost).with_charging(rate, session));
+    check_property(
+        &SATURATING_FEES,
+        150,
+        (
+            tariff,
+            kind(),
+            any::<bool>(),
+            prop::bool::weighted(0.25),
+            stay(),
+        ),
+        |(tariff, kind, charging, lost, stay)| {
+            let v = visit(kind, charging, lost, OPENING, OPENING + stay);
+            settle_once::<P>(
+                visit_lot(tariff),
+                &v,
+                "the exact fee, saturated at u64::MAX",
+            )
+        },
+    )
+}
+
+/// Per-vehicle pricing follows the vehicle's kind, whatever spot it was given.
+pub fn priced_by_vehicle<P: ParkingLot>() -> Result<(), Failure> {
+    let per_kind = Pricing::per_vehicle(
+        Pricing::hourly(50),
+        Pricing::hourly(200),
+        Pricing::hourly(400),
+    );
+    let large_only = || vec![LevelSpots::new(0, 0, 2)];
+    let no_motorcycle_spot = || vec![LevelSpots::new(0, 1, 1)];
+    for (levels, kind, lost, why) in [
+        (
+            large_only(),
+            VehicleKind::Motorcycle,
+            false,
+            "a motorcycle in a large spot pays the motorcycle rate",
+        ),
+        (
+            no_motorcycle_spot(),
+            VehicleKind::Motorcycle,
+            false,
+            "a motorcycle in a compact spot pays the motorcycle rate",
+        ),
+        (
+            large_only(),
+            VehicleKind::Car,
+            false,
+            "a car in a large spot pays the car rate",
+        ),
+        (
+            large_only(),
+            VehicleKind::ElectricCar,
+            true,
+            "an electric car in a large spot pays the car rate",
+        ),
+    ] {
+        let config = LotConfig::new(levels, Tariff::new(per_kind.clone(), 0));
+        let v = visit(kind, false, lost, OPENING, OPENING + 2 * HOUR);
+        settle_once::<P>(config, &v, why)?;
+    }
+    let layout = prop_oneof![
+        Just(LevelSpots::new(0, 0, 1)),
+        Just(LevelSpots::new(0, 1, 1)),
+        Just(LevelSpots::new(1, 1, 1)),
+        Just(LevelSpots::new(0, 1, 0).with_electric(1)),
+    ];
+    let leaf = || prop_oneof![leaf_pricing(), Just(Pricing::Free)];
+    let pricing = (leaf(), leaf(), leaf()).prop_map(|(m, c, v)| Pricing::per_vehicle(m, c, v));
+    check_property(
+        &PRICED_BY_VEHICLE,
+        200,
+        (
+            layout,
+            pricing,
+            0u64..=2_000,
+            kind(),
+            prop::bool::weighted(0.25),
+            stay(),
+        ),
+        |(level, pricing, lost, kind, lost_ticket, stay)| {
+            // A van fits only a large spot: give it one.
+            let level = if kind == VehicleKind::Van {
+                LevelSpots { large: 1, ..level }
+            } else {
+                level
+            };
+            let config = LotConfig::new(vec![level], Tariff::new(pricing, lost));
+            let v = visit(kind, false, lost_ticket, OPENING, OPENING + stay);
+            settle_once::<P>(config, &v, "the vehicle's own rate, whatever its spot")
         },
     )
 }
@@ -2519,6 +2987,213 @@ pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
     Ok(())
 }
 
+/// How many vehicles one racing lot holds: each lot is a block of items both gates race over.
+const RACE_BLOCK: usize = 64;
+/// The most items two gates race over before a lot is declared race-free. On one CPU a race
+/// window with no clock read in it is only hit when the scheduler preempts a gate inside it,
+/// so the budget is large; a solution that loses a race stops at the first one.
+const RACE_ITEMS: usize = 1 << 20;
+
+/// The lots of a race, created on first use and dropped once both gates are past them.
+struct RaceLots<P> {
+    blocks: Mutex<std::collections::VecDeque<(usize, Arc<RaceLot<P>>)>>,
+    make: Box<dyn Fn(usize) -> Result<RaceLot<P>, Failure> + Send + Sync>,
+}
+
+/// One lot of a race, the tickets its setup issued, and how many gates won each item.
+struct RaceLot<P> {
+    lot: P,
+    tickets: Vec<Ticket>,
+    wins: Vec<AtomicUsize>,
+}
+
+impl<P: ParkingLot> RaceLots<P> {
+    fn get(&self, block: usize, done: usize) -> Result<Arc<RaceLot<P>>, Failure> {
+        let mut blocks = self.blocks.lock();
+        while blocks.front().is_some_and(|(b, _)| *b < done) {
+            blocks.pop_front();
+        }
+        if let Some((_, lot)) = blocks.iter().find(|(b, _)| *b == block) {
+            return Ok(Arc::clone(lot));
+        }
+        let lot = Arc::new((self.make)(block)?);
+        blocks.push_back((block, Arc::clone(&lot)));
+        Ok(lot)
+    }
+}
+
+/// Two gate threads go through the same items in order, each calling `act(gate, lot, item)`
+/// on every one; an item may be won (an `Ok`) by one gate only. Stops at the first item won
+/// twice or after [`RACE_ITEMS`] items.
+fn race_items<P: ParkingLot + 'static>(
+    make: impl Fn(usize) -> Result<RaceLot<P>, Failure> + Send + Sync + 'static,
+    act: impl Fn(usize, &RaceLot<P>, usize) -> Result<bool, String> + Sync,
+) -> Result<Option<(usize, String)>, Failure> {
+    let lots = RaceLots {
+        blocks: Mutex::new(std::collections::VecDeque::new()),
+        make: Box::new(make),
+    };
+    let progress = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let stop = AtomicBool::new(false);
+    let found = Mutex::new(None::<(usize, String)>);
+    let failed = Mutex::new(None::<Failure>);
+    run_gated(2, |gate| {
+        let mut item = 0;
+        while item < RACE_ITEMS && !stop.load(Ordering::Relaxed) {
+            let block = item / RACE_BLOCK;
+            let done = progress
+                .iter()
+                .map(|p| p.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(0)
+                / RACE_BLOCK;
+            let lot = match lots.get(block, done) {
+                Ok(lot) => lot,
+                Err(f) => {
+                    *failed.lock() = Some(f);
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+            for k in 0..RACE_BLOCK {
+                match act(gate, &lot, k) {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if lot.wins[k].fetch_add(1, Ordering::SeqCst) == 1 {
+                            found.lock().get_or_insert((item + k, String::new()));
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Err(e) => {
+                        found.lock().get_or_insert((item + k, e));
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            item += RACE_BLOCK;
+            progress[gate].store(item, Ordering::Relaxed);
+        }
+    });
+    if let Some(f) = failed.into_inner() {
+        return Err(f);
+    }
+    Ok(found.into_inner())
+}
+
+/// A lot on a frozen clock, for a race.
+fn race_lot<P: ParkingLot>(config: &LotConfig) -> Result<P, Failure> {
+    P::new(config.clone(), Arc::new(ManualClock::starting_at(OPENING))).map_err(|e| {
+        Failure::new(
+            describe_config(config),
+            "an empty lot",
+            format!("new() returned Err({e:?})"),
+        )
+    })
+}
+
+fn no_wins() -> Vec<AtomicUsize> {
+    (0..RACE_BLOCK).map(|_| AtomicUsize::new(0)).collect()
+}
+
+/// Two gates admitting the same plate at once: one is admitted, the other is AlreadyInside.
+pub fn same_plate_race<P: ParkingLot + 'static>() -> Result<(), Failure> {
+    let plates: Vec<String> = (0..RACE_BLOCK).map(|i| format!("SAME-{i}")).collect();
+    let config = LotConfig::compact(2 * RACE_BLOCK, Tariff::free());
+    let input = format!(
+        "{}; clock frozen; 2 gate threads released together go through the same plates in order, lot after fresh lot ({RACE_BLOCK} plates a lot, up to {RACE_ITEMS} in all); both call enter(plate, Car) for each plate",
+        describe_config(&config)
+    );
+    let make = move |_| {
+        Ok(RaceLot {
+            lot: race_lot::<P>(&config)?,
+            tickets: Vec::new(),
+            wins: no_wins(),
+        })
+    };
+    let act = |_, l: &RaceLot<P>, k: usize| match l.lot.enter(&plates[k], VehicleKind::Car) {
+        Ok(_) => Ok(true),
+        Err(EnterError::AlreadyInside { .. }) => Ok(false),
+        Err(e) => Err(format!(
+            "enter({:?}, Car) was refused with {e:?}",
+            plates[k]
+        )),
+    };
+    match race_items(make, act)? {
+        None => Ok(()),
+        Some((item, problem)) => Err(Failure::new(
+            input,
+            "for each plate, one gate gets a ticket and the other Err(AlreadyInside)",
+            if problem.is_empty() {
+                format!(
+                    "both gates got a ticket for plate SAME-{} (item {item}): one vehicle admitted twice",
+                    item % RACE_BLOCK
+                )
+            } else {
+                problem
+            },
+        )),
+    }
+}
+
+/// An exit and a lost-ticket settlement of the same car at once: exactly one succeeds.
+pub fn exit_lost_race<P: ParkingLot + 'static>() -> Result<(), Failure> {
+    let plates: Arc<Vec<String>> = Arc::new((0..RACE_BLOCK).map(|i| format!("LOST-{i}")).collect());
+    let config = LotConfig::compact(RACE_BLOCK, Tariff::new(Pricing::hourly(100), 500));
+    let input = format!(
+        "{}; clock frozen; lot after fresh lot (up to {RACE_ITEMS} cars in all), {RACE_BLOCK} cars enter one by one; then 2 gate threads released together go through them in order: gate 0 calls exit(ticket), gate 1 exit_lost_ticket(plate), for the same car",
+        describe_config(&config)
+    );
+    let setup_plates = Arc::clone(&plates);
+    let make = move |_| {
+        let lot = race_lot::<P>(&config)?;
+        let mut tickets = Vec::new();
+        for plate in setup_plates.iter() {
+            match lot.enter(plate, VehicleKind::Car) {
+                Ok(t) => tickets.push(t),
+                Err(e) => {
+                    return Err(Failure::new(
+                        describe_config(&config),
+                        format!("a ticket for {plate} before the race"),
+                        format!("Err({e:?})"),
+                    ));
+                }
+            }
+        }
+        Ok(RaceLot {
+            lot,
+            tickets,
+            wins: no_wins(),
+        })
+    };
+    let act = |gate: usize, l: &RaceLot<P>, k: usize| {
+        let got = if gate == 0 {
+            l.lot.exit(l.tickets[k].id)
+        } else {
+            l.lot.exit_lost_ticket(&plates[k])
+        };
+        match got {
+            Ok(_) => Ok(true),
+            Err(ExitError::TicketAlreadyUsed(_) | ExitError::NotInside { .. }) => Ok(false),
+            Err(e) => Err(format!("settling {} was refused with {e:?}", plates[k])),
+        }
+    };
+    match race_items(make, act)? {
+        None => Ok(()),
+        Some((item, problem)) => Err(Failure::new(
+            input,
+            "for each car, one settlement succeeds and the other is refused (TicketAlreadyUsed or NotInside)",
+            if problem.is_empty() {
+                format!(
+                    "car LOST-{} (item {item}) was settled twice: by its ticket and as a lost ticket",
+                    item % RACE_BLOCK
+                )
+            } else {
+                problem
+            },
+        )),
+    }
+}
+
 /// The contract's rules, each with the criteria that drive a solution into it. The contract
 /// docs (`parking/mod.rs`) name each rule next to the statement it comes from.
 pub const RULES: &[Rule] = &[
@@ -2661,6 +3336,41 @@ pub const RULES: &[Rule] = &[
         "parking/charging-outside-pricing",
         "Grace, tiers and the daily maximum price parking, not charging: charging is added on top.",
         &[CHARGING_FEE.id],
+    ),
+    Rule::new(
+        "parking/stay-clock-backwards",
+        "A stay is the clock reading at exit minus the reading at entry, zero if the clock went backwards.",
+        &[CLOCK_BACKWARDS.id],
+    ),
+    Rule::new(
+        "parking/fees-saturate",
+        "Fees saturate at u64::MAX minor units: parking, charging on top and a lost ticket included.",
+        &[SATURATING_FEES.id],
+    ),
+    Rule::new(
+        "parking/stay-any-length",
+        "Any stay the clock can measure, up to its whole range, is priced by its started hours.",
+        &[SATURATING_FEES.id],
+    ),
+    Rule::new(
+        "parking/plate-format",
+        "A plate is 1 to 10 characters, each an ASCII uppercase letter, a digit or '-'; anything else is InvalidPlate.",
+        &[TYPED_ERRORS.id, ENTRY_EXIT_MODEL.id, CHARGING_ERRORS.id],
+    ),
+    Rule::new(
+        "parking/per-vehicle-kind",
+        "Per-vehicle pricing prices a stay by the vehicle's kind, an electric car as a car, whatever spot it was given.",
+        &[PRICED_BY_VEHICLE.id, EXACT_FEES.id],
+    ),
+    Rule::new(
+        "parking/gates-one-plate-inside",
+        "Gates sharing one lot admit a plate once: two gates admitting the same plate at once give one ticket and one AlreadyInside.",
+        &[SAME_PLATE_RACE.id],
+    ),
+    Rule::new(
+        "parking/gates-settle-once",
+        "Gates sharing one lot settle a stay once: an exit and a lost-ticket settlement of the same car at once give one receipt.",
+        &[EXIT_LOST_RACE.id, GATES_CHURN.id],
     ),
     Rule::new(
         "parking/gates-one-spot-each",

@@ -7,9 +7,10 @@
 
 use super::conformance::{
     ALLOCATION_ORDER, BOARD, CAPACITY, CHARGERS_KEPT, CHARGING_ALLOCATION, CHARGING_ERRORS,
-    CHARGING_FEE, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES, GATES_CHURN, GRACE_EDGE,
-    HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE, NO_SPOT_LEAKS, TARIFF_AT_ENTRY,
-    TYPED_ERRORS, fits, suite,
+    CHARGING_FEE, CLOCK_BACKWARDS, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, EXIT_LOST_RACE,
+    FIT_RULES, GATES_CHURN, GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET,
+    MONOTONIC_FEE, NO_SPOT_LEAKS, PRICED_BY_VEHICLE, SAME_PLATE_RACE, SATURATING_FEES,
+    TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
 };
 use super::reference::valid_plate;
 use super::{
@@ -230,6 +231,62 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<Flawed<ChargingUnderGrace>>,
         )
         .breaking(&["parking/charging-outside-pricing"]),
+        Mutant::realistic(
+            "stay-as-distance",
+            "measures a stay as the distance between the two clock readings, so an exit after the clock stepped back bills the time it stepped back",
+            &[CLOCK_BACKWARDS.id],
+            suite::<Flawed<StayAsDistance>>,
+        )
+        .breaking(&["parking/stay-clock-backwards"]),
+        Mutant::realistic(
+            "plate-nine-max",
+            "accepts plates of fewer than 10 characters, so the longest valid plate is refused as invalid",
+            &[TYPED_ERRORS.id, ENTRY_EXIT_MODEL.id],
+            suite::<Flawed<PlateNineMax>>,
+        )
+        .breaking(&["parking/plate-format"]),
+        Mutant::realistic(
+            "wrapping-fees",
+            "multiplies and adds money with wrapping arithmetic, so a fee past u64::MAX wraps to a small one",
+            &[SATURATING_FEES.id],
+            suite::<Flawed<WrappingFees>>,
+        )
+        .breaking(&["parking/fees-saturate"]),
+        Mutant::realistic(
+            "hours-overflow",
+            "counts started hours as (ns + HOUR - 1) / HOUR in u64, which wraps for a stay near the clock's range and bills it nothing",
+            &[SATURATING_FEES.id],
+            suite::<Flawed<HoursOverflow>>,
+        )
+        .breaking(&["parking/stay-any-length"]),
+        Mutant::realistic(
+            "priced-by-spot-kind",
+            "chooses the per-vehicle price from the kind of spot the vehicle was given, so a motorcycle in a compact spot pays the car rate",
+            &[PRICED_BY_VEHICLE.id],
+            suite::<Flawed<PricedBySpot>>,
+        )
+        .breaking(&["parking/per-vehicle-kind"]),
+        Mutant::realistic(
+            "lost-ticket-drops-charging",
+            "on a lost ticket compares only the parking fee with the lost-ticket charge and forgets the charging",
+            &[CHARGING_FEE.id],
+            suite::<Flawed<LostDropsCharging>>,
+        )
+        .breaking(&["parking/lost-ticket-max"]),
+        Mutant::realistic(
+            "plate-check-then-act",
+            "checks that the plate is not inside under the lock, releases it, then takes the lock again to park without looking at the plates again: two gates admit one plate",
+            &[SAME_PLATE_RACE.id],
+            suite::<Flawed<PlateCheckThenAct>>,
+        )
+        .breaking(&["parking/gates-one-plate-inside"]),
+        Mutant::realistic(
+            "settle-check-then-act",
+            "checks that the stay is open under the lock, releases it, then takes the lock again to settle: an exit and a lost ticket for one car both get a receipt",
+            &[EXIT_LOST_RACE.id],
+            suite::<Flawed<SettleCheckThenAct>>,
+        )
+        .breaking(&["parking/gates-settle-once"]),
     ]
     .into_iter()
     .chain(hostile::mutants::<HostileSuite>())
@@ -300,6 +357,22 @@ pub trait Flaw: Send + Sync + 'static {
     const CHARGING_BY_KIND: bool = false;
     /// A stay within the grace period pays no charging.
     const CHARGING_UNDER_GRACE: bool = false;
+    /// The stay is the distance between the readings.
+    const STAY_AS_DISTANCE: bool = false;
+    /// Plates of 10 characters are refused.
+    const PLATE_NINE_MAX: bool = false;
+    /// Money wraps instead of saturating.
+    const WRAPPING_FEES: bool = false;
+    /// Started hours are rounded up in u64 nanoseconds, which wraps.
+    const HOURS_OVERFLOW: bool = false;
+    /// Per-vehicle pricing is chosen by spot kind.
+    const PRICED_BY_SPOT: bool = false;
+    /// A lost ticket forgets charging.
+    const LOST_DROPS_CHARGING: bool = false;
+    /// The lock is released between the plate check and parking.
+    const PLATE_CHECK_THEN_ACT: bool = false;
+    /// The lock is released between the open-stay check and settling.
+    const SETTLE_CHECK_THEN_ACT: bool = false;
 }
 
 macro_rules! flaws {
@@ -373,6 +446,22 @@ flaws! {
     ChargingByKind => CHARGING_BY_KIND,
     /// See [`Flaw::CHARGING_UNDER_GRACE`].
     ChargingUnderGrace => CHARGING_UNDER_GRACE,
+    /// See [`Flaw::STAY_AS_DISTANCE`].
+    StayAsDistance => STAY_AS_DISTANCE,
+    /// See [`Flaw::PLATE_NINE_MAX`].
+    PlateNineMax => PLATE_NINE_MAX,
+    /// See [`Flaw::WRAPPING_FEES`].
+    WrappingFees => WRAPPING_FEES,
+    /// See [`Flaw::HOURS_OVERFLOW`].
+    HoursOverflow => HOURS_OVERFLOW,
+    /// See [`Flaw::PRICED_BY_SPOT`].
+    PricedBySpot => PRICED_BY_SPOT,
+    /// See [`Flaw::LOST_DROPS_CHARGING`].
+    LostDropsCharging => LOST_DROPS_CHARGING,
+    /// See [`Flaw::PLATE_CHECK_THEN_ACT`].
+    PlateCheckThenAct => PLATE_CHECK_THEN_ACT,
+    /// See [`Flaw::SETTLE_CHECK_THEN_ACT`].
+    SettleCheckThenAct => SETTLE_CHECK_THEN_ACT,
 }
 
 /// A lot that scans a list of every spot, with the bug `F` switched on.
@@ -427,7 +516,7 @@ impl<F: Flaw> Flawed<F> {
 
     /// Admits a vehicle, charging or not, with the flaw switched on.
     fn admit(&self, plate: &str, kind: VehicleKind, charging: bool) -> Result<Ticket, EnterError> {
-        if !valid_plate(plate) {
+        if !valid_plate(plate) || (F::PLATE_NINE_MAX && plate.len() >= 10) {
             return Err(EnterError::InvalidPlate {
                 plate: plate.into(),
             });
@@ -463,6 +552,11 @@ impl<F: Flaw> Flawed<F> {
             return Err(EnterError::AlreadyInside {
                 plate: plate.into(),
             });
+        }
+        if F::PLATE_CHECK_THEN_ACT {
+            // The window: no clock read, just the lock let go and taken again.
+            drop(state);
+            state = self.state.lock();
         }
         let spot = match find_spot(&state) {
             Ok(spot) => spot,
@@ -547,16 +641,33 @@ impl<F: Flaw> Flawed<F> {
         } else {
             &t.tariff
         };
-        let stay = now.saturating_sub(t.entered_at);
-        let mut fee = flawed_charge::<F>(&tariff.pricing, t.kind, stay);
+        let stay = if F::STAY_AS_DISTANCE && now < t.entered_at {
+            t.entered_at - now
+        } else {
+            now.saturating_sub(t.entered_at)
+        };
+        // The kind whose price is billed: the vehicle's, or (the flaw) the spot's.
+        let priced_as = if F::PRICED_BY_SPOT {
+            match spot.kind {
+                SpotKind::Motorcycle => VehicleKind::Motorcycle,
+                SpotKind::Compact | SpotKind::Electric => VehicleKind::Car,
+                SpotKind::Large => VehicleKind::Van,
+            }
+        } else {
+            t.kind
+        };
+        let parking = flawed_charge::<F>(&tariff.pricing, priced_as, stay);
+        let mut fee = parking;
         let graced = matches!(tariff.pricing, Pricing::Grace { grace, .. } if stay <= grace);
         let charges = t.charging || (F::CHARGING_BY_KIND && t.kind == VehicleKind::ElectricCar);
         if charges && !(F::CHARGING_UNDER_GRACE && graced) {
-            fee += flawed_charging::<F>(&tariff.charging, stay);
+            fee = plus::<F>(fee, flawed_charging::<F>(&tariff.charging, stay));
         }
         if lost {
             fee = if F::LOST_FLAT {
                 tariff.lost_ticket.0
+            } else if F::LOST_DROPS_CHARGING {
+                parking.max(tariff.lost_ticket.0)
             } else {
                 fee.max(tariff.lost_ticket.0)
             };
@@ -631,6 +742,10 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
         if !t.open && !F::DOUBLE_EXIT && !reopened {
             return Err(ExitError::TicketAlreadyUsed(ticket));
         }
+        if F::SETTLE_CHECK_THEN_ACT {
+            drop(state);
+            state = self.state.lock();
+        }
         Ok(self.settle(&mut state, i, false))
     }
 
@@ -677,10 +792,22 @@ fn flawed_hours<F: Flaw>(stay: Duration) -> u64 {
         nanos / hour + 1
     } else if F::TRUNCATED_HOURS {
         nanos / hour
+    } else if F::HOURS_OVERFLOW {
+        let (nanos, hour) = (nanos as u64, hour as u64);
+        u128::from(nanos.wrapping_add(hour - 1) / hour)
     } else {
         nanos.div_ceil(hour)
     };
     hours as u64
+}
+
+/// `a + b` in money, saturating unless the flaw wraps.
+fn plus<F: Flaw>(a: u64, b: u64) -> u64 {
+    if F::WRAPPING_FEES {
+        a.wrapping_add(b)
+    } else {
+        a.saturating_add(b)
+    }
 }
 
 /// `hours × per_hour`, as the flaw computes it.
@@ -688,8 +815,10 @@ fn flawed_times<F: Flaw>(hours: u64, per_hour: Money) -> u64 {
     if F::FLOAT_MONEY {
         let units = per_hour.0 as f64 / 100.0;
         (units * hours as f64 * 100.0) as u64
+    } else if F::WRAPPING_FEES {
+        hours.wrapping_mul(per_hour.0)
     } else {
-        hours * per_hour.0
+        hours.saturating_mul(per_hour.0)
     }
 }
 
@@ -720,10 +849,10 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             let mut fee = 0;
             for t in tiers {
                 let n = left.min(t.hours);
-                fee += flawed_times::<F>(n, t.per_hour);
+                fee = plus::<F>(fee, flawed_times::<F>(n, t.per_hour));
                 left -= n;
             }
-            fee + flawed_times::<F>(left, *then_per_hour)
+            plus::<F>(fee, flawed_times::<F>(left, *then_per_hour))
         }
         Pricing::Grace { grace, then } => {
             let free = if F::GRACE_EXCLUSIVE {
@@ -746,7 +875,10 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             let days = (stay.as_nanos() / DAY.as_nanos()) as u32;
             let day_fee = flawed_charge::<F>(within, kind, DAY).min(max.0);
             let rest = stay - DAY * days;
-            u64::from(days) * day_fee + flawed_charge::<F>(within, kind, rest).min(max.0)
+            plus::<F>(
+                flawed_times::<F>(u64::from(days), Money(day_fee)),
+                flawed_charge::<F>(within, kind, rest).min(max.0),
+            )
         }
         Pricing::PerVehicle {
             motorcycle,
