@@ -22,7 +22,6 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 mod describe;
@@ -34,7 +33,6 @@ mod stage2;
 mod stage3;
 mod stage3_edges;
 mod stage4;
-mod stage4_races;
 
 pub use describe::*;
 pub use model::*;
@@ -45,7 +43,6 @@ pub use stage2::*;
 pub use stage3::*;
 pub use stage3_edges::*;
 pub use stage4::*;
-pub use stage4_races::*;
 
 // ---------------------------------------------------------------------------------------------
 // Criteria
@@ -240,24 +237,6 @@ pub const PRICED_BY_VEHICLE: Criterion = Criterion::new(
     "with per-vehicle pricing, a motorcycle in a compact or large spot pays the motorcycle price, a car or an electric car in a large spot pays the car price — on exit and on a lost ticket",
     "bill from the vehicle kind stored at entry; the spot kind says where it parked, not what it is",
 );
-/// Two gates admitting one plate at once admit it once.
-pub const SAME_PLATE_RACE: Criterion = Criterion::new(
-    "parking/stage4/same-plate-race",
-    4,
-    3,
-    "two gates admitting the same plate at once admit it once",
-    "two gate threads calling enter with the same plate at the same time, plate after plate: exactly one gets a ticket and the other gets AlreadyInside",
-    "check that the plate is not inside and register it in one critical section (or one map entry / compare-and-swap); checking, releasing the lock, then registering lets both gates in",
-);
-/// An exit and a lost-ticket settlement of one car at once settle it once.
-pub const EXIT_LOST_RACE: Criterion = Criterion::new(
-    "parking/stage4/exit-lost-race",
-    4,
-    3,
-    "an exit and a lost ticket for the same car at once settle it once",
-    "one gate thread calling exit(ticket) while another calls exit_lost_ticket(plate) for the same car: exactly one gets a receipt and the other TicketAlreadyUsed or NotInside",
-    "decide that the stay is still open and close it in one critical section, whichever gate settles it",
-);
 /// Gates racing for the last spots admit exactly the free spots.
 pub const LAST_SPOTS_RACE: Criterion = Criterion::new(
     "parking/stage4/last-spots-race",
@@ -302,8 +281,6 @@ pub const CRITERIA: &[Criterion] = &[
     PRICED_BY_VEHICLE,
     LAST_SPOTS_RACE,
     GATES_CHURN,
-    SAME_PLATE_RACE,
-    EXIT_LOST_RACE,
 ];
 
 /// Every criterion bound to the implementation `P`.
@@ -332,8 +309,6 @@ pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
         Check::new(&PRICED_BY_VEHICLE, priced_by_vehicle::<P>),
         Check::new(&LAST_SPOTS_RACE, last_spots_race::<P>),
         Check::new(&GATES_CHURN, gates_churn::<P>),
-        Check::new(&SAME_PLATE_RACE, same_plate_race::<P>),
-        Check::new(&EXIT_LOST_RACE, exit_lost_race::<P>),
     ]
 }
 
@@ -504,16 +479,6 @@ pub const RULES: &[Rule] = &[
         "parking/per-vehicle-kind",
         "Per-vehicle pricing prices a stay by the vehicle's kind, an electric car as a car, whatever spot it was given.",
         &[PRICED_BY_VEHICLE.id, EXACT_FEES.id],
-    ),
-    Rule::new(
-        "parking/gates-one-plate-inside",
-        "Gates sharing one lot admit a plate once: two gates admitting the same plate at once give one ticket and one AlreadyInside.",
-        &[SAME_PLATE_RACE.id],
-    ),
-    Rule::new(
-        "parking/gates-settle-once",
-        "Gates sharing one lot settle a stay once: an exit and a lost-ticket settlement of the same car at once give one receipt.",
-        &[EXIT_LOST_RACE.id, GATES_CHURN.id],
     ),
     Rule::new(
         "parking/gates-one-spot-each",

@@ -74,10 +74,6 @@ pub trait Flaw: Send + Sync + 'static {
     const PRICED_BY_SPOT: bool = false;
     /// A lost ticket forgets charging.
     const LOST_DROPS_CHARGING: bool = false;
-    /// The lock is released between the plate check and parking.
-    const PLATE_CHECK_THEN_ACT: bool = false;
-    /// The lock is released between the open-stay check and settling.
-    const SETTLE_CHECK_THEN_ACT: bool = false;
 }
 
 macro_rules! flaws {
@@ -163,10 +159,6 @@ flaws! {
     PricedBySpot => PRICED_BY_SPOT,
     /// See [`Flaw::LOST_DROPS_CHARGING`].
     LostDropsCharging => LOST_DROPS_CHARGING,
-    /// See [`Flaw::PLATE_CHECK_THEN_ACT`].
-    PlateCheckThenAct => PLATE_CHECK_THEN_ACT,
-    /// See [`Flaw::SETTLE_CHECK_THEN_ACT`].
-    SettleCheckThenAct => SETTLE_CHECK_THEN_ACT,
 }
 
 /// A lot that scans a list of every spot, with the bug `F` switched on.
@@ -257,11 +249,6 @@ impl<F: Flaw> Flawed<F> {
             return Err(EnterError::AlreadyInside {
                 plate: plate.into(),
             });
-        }
-        if F::PLATE_CHECK_THEN_ACT {
-            // The window: no clock read, just the lock let go and taken again.
-            drop(state);
-            state = self.state.lock();
         }
         let spot = match find_spot(&state) {
             Ok(spot) => spot,
@@ -446,10 +433,6 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
         let reopened = F::LOST_STAYS_OPEN && t.lost;
         if !t.open && !F::DOUBLE_EXIT && !reopened {
             return Err(ExitError::TicketAlreadyUsed(ticket));
-        }
-        if F::SETTLE_CHECK_THEN_ACT {
-            drop(state);
-            state = self.state.lock();
         }
         Ok(self.settle(&mut state, i, false))
     }

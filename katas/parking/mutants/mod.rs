@@ -7,10 +7,9 @@
 
 use super::conformance::{
     ALLOCATION_ORDER, BOARD, CAPACITY, CHARGERS_KEPT, CHARGING_ALLOCATION, CHARGING_ERRORS,
-    CHARGING_FEE, CLOCK_BACKWARDS, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, EXIT_LOST_RACE,
-    FIT_RULES, GATES_CHURN, GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET,
-    MONOTONIC_FEE, NO_SPOT_LEAKS, PRICED_BY_VEHICLE, SAME_PLATE_RACE, SATURATING_FEES,
-    TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
+    CHARGING_FEE, CLOCK_BACKWARDS, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES, GATES_CHURN,
+    GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE, NO_SPOT_LEAKS,
+    PRICED_BY_VEHICLE, SATURATING_FEES, TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
 };
 use super::reference::valid_plate;
 use super::{
@@ -279,20 +278,6 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<Flawed<LostDropsCharging>>,
         )
         .breaking(&["parking/lost-ticket-max"]),
-        Mutant::realistic(
-            "plate-check-then-act",
-            "checks that the plate is not inside under the lock, releases it, then takes the lock again to park without looking at the plates again: two gates admit one plate",
-            &[SAME_PLATE_RACE.id],
-            suite::<Flawed<PlateCheckThenAct>>,
-        )
-        .breaking(&["parking/gates-one-plate-inside"]),
-        Mutant::realistic(
-            "settle-check-then-act",
-            "checks that the stay is open under the lock, releases it, then takes the lock again to settle: an exit and a lost ticket for one car both get a receipt",
-            &[EXIT_LOST_RACE.id],
-            suite::<Flawed<SettleCheckThenAct>>,
-        )
-        .breaking(&["parking/gates-settle-once"]),
     ]
     .into_iter()
     .chain(hostile::mutants::<HostileSuite>())
