@@ -29,6 +29,9 @@ lld_katas::conformance_tests! {
     stage3_tariff_at_entry => "parking/stage3/tariff-at-entry",
     stage3_lost_ticket => "parking/stage3/lost-ticket",
     stage3_charging_fee => "parking/stage3/charging-fee",
+    stage3_clock_backwards => "parking/stage3/clock-backwards",
+    stage3_saturating_fees => "parking/stage3/saturating-fees",
+    stage3_priced_by_vehicle => "parking/stage3/priced-by-vehicle",
     stage4_last_spots_race => "parking/stage4/last-spots-race",
     stage4_gates_churn => "parking/stage4/gates-churn",
 }

@@ -11,25 +11,31 @@
 //! ## The rules, precisely
 //!
 //! - **Fit.** A motorcycle fits a motorcycle, compact or large spot; a car (electric or not)
-//!   fits a compact or a large spot; a van fits only a large spot.
+//!   fits a compact or a large spot; a van fits only a large spot (rule `parking/fit`).
 //! - **Electric spots are kept for charging.** [`ParkingLot::enter`] never gives an electric
 //!   spot to any vehicle, not even to an electric car, and not even when it is the only free
-//!   spot. [`ParkingLot::enter_charging`] admits an electric car that wants to charge, into an
-//!   electric spot and nothing else: when every charger is taken the answer is
-//!   [`EnterError::NoChargerFree`], however many other spots are free.
+//!   spot (rule `parking/chargers-kept`). [`ParkingLot::enter_charging`] admits an electric car
+//!   that wants to charge (rule `parking/only-electric-charges`), into an electric spot and
+//!   nothing else (rule `parking/charging-electric-spot-only`): when every charger is taken the
+//!   answer is [`EnterError::NoChargerFree`], however many other spots are free (rule
+//!   `parking/no-charger-free`).
 //! - **Allocation** is deterministic: among the free spots the vehicle fits, the smallest spot
 //!   kind first ([`SpotKind`] is declared smallest to largest), then the lowest level, then the
 //!   lowest spot number. Spots are numbered from 0 within each (level, kind). A charging request
-//!   gets the free electric spot on the lowest level, with the lowest number.
+//!   gets the free electric spot on the lowest level, with the lowest number (rule
+//!   `parking/allocation-order`).
 //! - **Plates** are 1 to 10 characters, each an ASCII uppercase letter, a digit or `-`.
 //! - **Stay** is the clock reading at exit minus the reading at entry (zero if the clock went
-//!   backwards). It is billed with the [`Tariff`] that was in force when the vehicle *entered*.
-//! - **Money** is a whole number of minor units ([`Money`]), never a float.
+//!   backwards). It is billed with the [`Tariff`] that was in force when the vehicle *entered*
+//!   (rule `parking/tariff-at-entry`).
+//! - **Money** is a whole number of minor units ([`Money`]), never a float (rule
+//!   `parking/integer-money`).
 //! - **Charging** is billed on top of the parking fee, for a vehicle that entered with
-//!   [`ParkingLot::enter_charging`] only: [`Charging::per_hour`] for each started hour of
-//!   charging, where a charger runs from entry for at most [`Charging::session`] — so the
-//!   charging time is `min(stay, session)`. The grace period, the tiers and the daily maximum
-//!   are parts of the [`Pricing`] and price parking, not charging.
+//!   [`ParkingLot::enter_charging`] only (rule `parking/charging-only-when-charging`):
+//!   [`Charging::per_hour`] for each started hour of charging, where a charger runs from entry
+//!   for at most [`Charging::session`] — so the charging time is `min(stay, session)` (rule
+//!   `parking/charging-session`). The grace period, the tiers and the daily maximum are parts of
+//!   the [`Pricing`] and price parking, not charging (rule `parking/charging-outside-pricing`).
 //!
 //! ## Why the design is shaped like this
 //!
@@ -191,7 +197,8 @@ pub struct Tier {
 /// How a stay is priced: built-in strategies that compose by nesting.
 ///
 /// `started_hours(d)` is `d` divided by one hour, rounded **up**: 0 ns is 0 hours, 1 ns is 1
-/// hour, exactly 2 h is 2 hours, 2 h + 1 ns is 3 hours. Fees saturate at `u64::MAX` minor units.
+/// hour, exactly 2 h is 2 hours, 2 h + 1 ns is 3 hours (rule `parking/started-hours`). Fees
+/// saturate at `u64::MAX` minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Pricing {
     /// Always 0.
@@ -203,15 +210,15 @@ pub enum Pricing {
     },
     /// Started hour `k` (from 1) costs the `per_hour` of the tier it falls in: the first
     /// `tiers[0].hours` hours are in tier 0, the next `tiers[1].hours` in tier 1, and so on;
-    /// every hour after the last tier costs `then_per_hour`.
+    /// every hour after the last tier costs `then_per_hour` (rule `parking/tiers`).
     Tiered {
         /// The tiers, in order.
         tiers: Vec<Tier>,
         /// Price of each started hour after the last tier.
         then_per_hour: Money,
     },
-    /// A stay of at most `grace` (inclusive) is free; a longer stay pays `then` on the *whole*
-    /// stay.
+    /// A stay of at most `grace` (inclusive) is free (rule `parking/grace-inclusive`); a longer
+    /// stay pays `then` on the *whole* stay (rule `parking/grace-whole-stay`).
     Grace {
         /// The free period.
         grace: Duration,
@@ -220,7 +227,7 @@ pub enum Pricing {
     },
     /// The stay is cut into whole [`DAY`]s from entry plus a remainder; each piece pays
     /// `within` on its own length, capped at `max`: `days × min(within(24 h), max) +
-    /// min(within(remainder), max)`.
+    /// min(within(remainder), max)` (rule `parking/daily-max-per-day`).
     DailyMax {
         /// Most a single day (or the remainder) costs.
         max: Money,
@@ -315,7 +322,7 @@ pub struct Tariff {
     /// How a stay is priced.
     pub pricing: Pricing,
     /// Leaving without the ticket costs the larger of this and the stay's fee (charging
-    /// included).
+    /// included) (rule `parking/lost-ticket-max`).
     pub lost_ticket: Money,
     /// What charging costs, on top of `pricing`.
     pub charging: Charging,
@@ -370,7 +377,7 @@ impl LotConfig {
     }
 }
 
-/// A ticket's id: unique among every ticket a lot has issued.
+/// A ticket's id: unique among every ticket a lot has issued (rule `parking/unique-ticket-ids`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TicketId(pub u64);
 
@@ -398,7 +405,7 @@ pub struct Receipt {
     pub fee: Money,
 }
 
-/// The display board: free spots per level and kind.
+/// The display board: free spots per level and kind (rule `parking/board`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Board {
     /// Free spots on each level, from level 0.
@@ -415,7 +422,7 @@ impl Board {
 /// Why a lot cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
-    /// The layout has no spot at all.
+    /// The layout has no spot at all (rule `parking/no-spots`).
     #[error("a lot needs at least one spot")]
     NoSpots,
 }
@@ -437,7 +444,7 @@ pub enum EnterError {
         /// The vehicle's kind.
         kind: VehicleKind,
     },
-    /// A vehicle with this plate is parked and has not left.
+    /// A vehicle with this plate is parked and has not left (rule `parking/already-inside`).
     #[error("vehicle {plate} is already inside")]
     AlreadyInside {
         /// The plate.
@@ -458,10 +465,11 @@ pub enum EnterError {
 /// Why the exit gate refuses.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ExitError {
-    /// This lot never issued this ticket.
+    /// This lot never issued this ticket (rule `parking/unknown-ticket`).
     #[error("unknown ticket {0:?}")]
     UnknownTicket(TicketId),
-    /// This ticket has already been settled (by exit or as a lost ticket).
+    /// This ticket has already been settled (by exit or as a lost ticket) (rule
+    /// `parking/ticket-used-once`).
     #[error("ticket {0:?} has already been used")]
     TicketAlreadyUsed(TicketId),
     /// Lost ticket: no vehicle with this plate is inside.
@@ -475,7 +483,9 @@ pub enum ExitError {
 /// A parking lot shared by every gate.
 ///
 /// Every method takes `&self`; implementations choose their own synchronisation — the
-/// conformance suite only observes behaviour. A call that returns an error changes nothing.
+/// conformance suite only observes behaviour, and gates sharing one lot never give one spot to
+/// two vehicles (rule `parking/gates-one-spot-each`). A call that returns an error changes
+/// nothing (rule `parking/refusal-changes-nothing`).
 pub trait ParkingLot: Send + Sync + Sized {
     /// An empty lot with this layout and opening tariff, reading time only from `clock`.
     ///
@@ -487,8 +497,8 @@ pub trait ParkingLot: Send + Sync + Sized {
     /// never an electric spot — and issues a ticket stamped with the current clock reading.
     ///
     /// # Errors
-    /// In this order: [`EnterError::InvalidPlate`], [`EnterError::AlreadyInside`],
-    /// [`EnterError::LotFull`].
+    /// In this order (rule `parking/enter-error-order`): [`EnterError::InvalidPlate`],
+    /// [`EnterError::AlreadyInside`], [`EnterError::LotFull`].
     fn enter(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError>;
 
     /// Admits an electric car that wants to charge: allocates the free electric spot on the
@@ -497,12 +507,13 @@ pub trait ParkingLot: Send + Sync + Sized {
     /// entry.
     ///
     /// # Errors
-    /// In this order: [`EnterError::InvalidPlate`], [`EnterError::NotElectric`] (only
+    /// In this order (rule `parking/charging-error-order`): [`EnterError::InvalidPlate`],
+    /// [`EnterError::NotElectric`] (only
     /// [`VehicleKind::ElectricCar`] can charge), [`EnterError::AlreadyInside`],
     /// [`EnterError::NoChargerFree`] (every electric spot is taken, whatever else is free).
     fn enter_charging(&self, plate: &str, kind: VehicleKind) -> Result<Ticket, EnterError>;
 
-    /// Settles a ticket: frees its spot and charges the stay (and any charging) with the tariff
+    /// Settles a ticket: frees its spot (rule `parking/exit-frees-spot`) and charges the stay (and any charging) with the tariff
     /// in force at entry.
     ///
     /// # Errors
@@ -511,7 +522,7 @@ pub trait ParkingLot: Send + Sync + Sized {
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError>;
 
     /// The driver lost the ticket: the vehicle is found by plate, its spot is freed, its ticket
-    /// counts as used, and the charge is the larger of the stay's fee and the lost-ticket charge
+    /// counts as used (rule `parking/lost-ticket-settles`), and the charge is the larger of the stay's fee and the lost-ticket charge
     /// (both from the tariff in force at entry).
     ///
     /// # Errors

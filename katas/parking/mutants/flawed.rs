@@ -1,155 +1,6 @@
-//! Known-wrong parking lots. Each realistic mutant is one mistake candidates really make; the
-//! rubric must reject it on the criteria named in [`catalogue`]. Hostile mutants panic, hang or
-//! abort, to prove the grader survives them.
-//!
-//! Every realistic mutant is one [`Flawed`] lot — a plain scan-every-spot lot behind one mutex —
-//! with exactly one [`Flaw`] switched on.
+//! The configurable flawed lot: a plain scan-every-spot lot behind one mutex, with one [`Flaw`] switched on.
 
-use super::conformance::{
-    ALLOCATION_ORDER, BOARD, CAPACITY, CHARGERS_KEPT, CHARGING_ALLOCATION, CHARGING_ERRORS,
-    CHARGING_FEE, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES, GATES_CHURN, GRACE_EDGE,
-    HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE, NO_SPOT_LEAKS, TARIFF_AT_ENTRY,
-    TYPED_ERRORS, fits, suite,
-};
-use super::reference::valid_plate;
-use super::{
-    Board, Charging, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
-    ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
-};
-use crate::clock::Clock;
-use crate::grading::Mutant;
-use crate::grading::hostile::{self, Misbehaviour};
-use parking_lot::Mutex;
-use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::Duration;
-
-/// Every mutant of this kata.
-pub fn catalogue() -> Vec<Mutant> {
-    vec![
-        Mutant::realistic(
-            "check-then-act",
-            "finds a free spot under the lock, releases it to read the clock, then takes the spot without looking again: two gates get the last spot",
-            &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
-            suite::<Flawed<CheckThenAct>>,
-        ),
-        Mutant::realistic(
-            "floor-plus-one-hours",
-            "bills floor(hours) + 1, so exactly 2 h bills 3 hours (and 0 ns bills one)",
-            &[HOURLY_ROUNDING.id, EXACT_FEES.id],
-            suite::<Flawed<FloorPlusOne>>,
-        ),
-        Mutant::realistic(
-            "truncated-hours",
-            "bills whole hours rounded down, so 1 h 59 min bills 1 hour",
-            &[HOURLY_ROUNDING.id, EXACT_FEES.id],
-            suite::<Flawed<TruncatedHours>>,
-        ),
-        Mutant::realistic(
-            "float-money",
-            "computes fees in f64 currency units and converts back with `as`, so 1 hour at 0.29 is billed 0.28",
-            &[EXACT_FEES.id],
-            suite::<Flawed<FloatMoney>>,
-        ),
-        Mutant::realistic(
-            "tickets-keyed-by-plate",
-            "keeps parked vehicles in a map keyed by plate: the same plate entering again overwrites the first record, whose spot is never freed",
-            &[TYPED_ERRORS.id, NO_SPOT_LEAKS.id, ENTRY_EXIT_MODEL.id],
-            suite::<Flawed<KeyedByPlate>>,
-        ),
-        Mutant::realistic(
-            "spot-not-freed",
-            "exit settles the ticket and updates the board but never returns the spot to the free pool",
-            &[ENTRY_EXIT_MODEL.id, CAPACITY.id, NO_SPOT_LEAKS.id],
-            suite::<Flawed<SpotNotFreed>>,
-        ),
-        Mutant::realistic(
-            "double-exit-accepted",
-            "does not remember settled tickets: a ticket presented again exits again, freeing its spot a second time",
-            &[TYPED_ERRORS.id, GATES_CHURN.id],
-            suite::<Flawed<DoubleExit>>,
-        ),
-        Mutant::realistic(
-            "van-in-compact",
-            "the fit rule lets a van (or truck) into a compact spot",
-            &[FIT_RULES.id, ALLOCATION_ORDER.id],
-            suite::<Flawed<VanInCompact>>,
-        ),
-        Mutant::realistic(
-            "board-counts-vehicle-kind",
-            "on exit the board credits the spot kind the vehicle usually takes, not the spot it actually used, so the counts drift",
-            &[BOARD.id],
-            suite::<Flawed<BoardByVehicle>>,
-        ),
-        Mutant::realistic(
-            "tier-by-total",
-            "prices every hour of a stay at the tier its last hour falls in, so a longer stay can cost less",
-            &[MONOTONIC_FEE.id, EXACT_FEES.id],
-            suite::<Flawed<TierByTotal>>,
-        ),
-        Mutant::realistic(
-            "daily-cap-per-stay",
-            "applies the daily maximum once to the whole stay, so a week costs one day",
-            &[DAILY_CAP.id, EXACT_FEES.id],
-            suite::<Flawed<CapPerStay>>,
-        ),
-        Mutant::realistic(
-            "tariff-at-exit",
-            "bills the tariff in force at exit, re-pricing vehicles that entered under an older one",
-            &[TARIFF_AT_ENTRY.id],
-            suite::<Flawed<TariffAtExit>>,
-        ),
-        Mutant::realistic(
-            "lost-ticket-flat",
-            "charges only the lost-ticket charge, a discount for anyone who stayed longer",
-            &[LOST_TICKET.id],
-            suite::<Flawed<LostFlat>>,
-        ),
-        Mutant::realistic(
-            "grace-exclusive",
-            "the grace period ends one nanosecond early: a stay of exactly the grace period pays",
-            &[GRACE_EDGE.id],
-            suite::<Flawed<GraceExclusive>>,
-        ),
-        Mutant::realistic(
-            "charging-by-car-fit",
-            "allocates a charging request with the car's fit list and the chargers after it, so an electric car that asked to charge is parked in a compact spot without a charger",
-            &[CHARGING_ALLOCATION.id, FIT_RULES.id],
-            suite::<Flawed<ChargingByCarFit>>,
-        ),
-        Mutant::realistic(
-            "charger-fallback",
-            "when every charger is taken, parks a charging request in an ordinary spot instead of refusing it with NoChargerFree",
-            &[CHARGING_ALLOCATION.id],
-            suite::<Flawed<ChargerFallback>>,
-        ),
-        Mutant::realistic(
-            "electric-spot-as-overflow",
-            "lets a vehicle that does not charge take an electric spot when nothing else it fits is free, so an arriving electric car finds the chargers taken",
-            &[CHARGERS_KEPT.id],
-            suite::<Flawed<ElectricOverflow>>,
-        ),
-        Mutant::realistic(
-            "any-vehicle-charges",
-            "never checks that a charging request comes from an electric car: a petrol car or a van asking to charge gets a charger",
-            &[CHARGING_ERRORS.id],
-            suite::<Flawed<AnyVehicleCharges>>,
-        ),
-        Mutant::realistic(
-            "charging-whole-stay",
-            "bills charging on the whole stay instead of on the charging session, so a car left plugged in all day pays for a day of charging",
-            &[CHARGING_FEE.id],
-            suite::<Flawed<ChargingWholeStay>>,
-        ),
-    ]
-    .into_iter()
-    .chain(hostile::mutants::<HostileSuite>())
-    .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The configurable flawed lot
-// ---------------------------------------------------------------------------------------------
+use super::*;
 
 /// One bug, switched on by overriding one constant.
 pub trait Flaw: Send + Sync + 'static {
@@ -191,6 +42,38 @@ pub trait Flaw: Send + Sync + 'static {
     const ANY_VEHICLE_CHARGES: bool = false;
     /// Charging is billed on the whole stay.
     const CHARGING_WHOLE_STAY: bool = false;
+    /// Spots are searched level by level, all kinds of a level together.
+    const LEVEL_FIRST: bool = false;
+    /// The free spot is looked for before the plate.
+    const FULL_BEFORE_INSIDE: bool = false;
+    /// A refused entry leaves its plate registered as inside.
+    const REFUSAL_KEEPS_PLATE: bool = false;
+    /// Only a layout without levels is refused.
+    const NO_LEVELS_ONLY: bool = false;
+    /// A ticket never issued is reported as used.
+    const UNKNOWN_AS_USED: bool = false;
+    /// The ticket id is the spot's index.
+    const ID_IS_SPOT: bool = false;
+    /// A lost-ticket settlement leaves the ticket open.
+    const LOST_STAYS_OPEN: bool = false;
+    /// Past the grace period, only the time after it is billed.
+    const GRACE_DEDUCTED: bool = false;
+    /// Every electric car pays charging.
+    const CHARGING_BY_KIND: bool = false;
+    /// A stay within the grace period pays no charging.
+    const CHARGING_UNDER_GRACE: bool = false;
+    /// The stay is the distance between the readings.
+    const STAY_AS_DISTANCE: bool = false;
+    /// Plates of 10 characters are refused.
+    const PLATE_NINE_MAX: bool = false;
+    /// Money wraps instead of saturating.
+    const WRAPPING_FEES: bool = false;
+    /// Started hours are rounded up in u64 nanoseconds, which wraps.
+    const HOURS_OVERFLOW: bool = false;
+    /// Per-vehicle pricing is chosen by spot kind.
+    const PRICED_BY_SPOT: bool = false;
+    /// A lost ticket forgets charging.
+    const LOST_DROPS_CHARGING: bool = false;
 }
 
 macro_rules! flaws {
@@ -244,6 +127,38 @@ flaws! {
     AnyVehicleCharges => ANY_VEHICLE_CHARGES,
     /// See [`Flaw::CHARGING_WHOLE_STAY`].
     ChargingWholeStay => CHARGING_WHOLE_STAY,
+    /// See [`Flaw::LEVEL_FIRST`].
+    LevelFirst => LEVEL_FIRST,
+    /// See [`Flaw::FULL_BEFORE_INSIDE`].
+    FullBeforeInside => FULL_BEFORE_INSIDE,
+    /// See [`Flaw::REFUSAL_KEEPS_PLATE`].
+    RefusalKeepsPlate => REFUSAL_KEEPS_PLATE,
+    /// See [`Flaw::NO_LEVELS_ONLY`].
+    NoLevelsOnly => NO_LEVELS_ONLY,
+    /// See [`Flaw::UNKNOWN_AS_USED`].
+    UnknownAsUsed => UNKNOWN_AS_USED,
+    /// See [`Flaw::ID_IS_SPOT`].
+    IdIsSpot => ID_IS_SPOT,
+    /// See [`Flaw::LOST_STAYS_OPEN`].
+    LostStaysOpen => LOST_STAYS_OPEN,
+    /// See [`Flaw::GRACE_DEDUCTED`].
+    GraceDeducted => GRACE_DEDUCTED,
+    /// See [`Flaw::CHARGING_BY_KIND`].
+    ChargingByKind => CHARGING_BY_KIND,
+    /// See [`Flaw::CHARGING_UNDER_GRACE`].
+    ChargingUnderGrace => CHARGING_UNDER_GRACE,
+    /// See [`Flaw::STAY_AS_DISTANCE`].
+    StayAsDistance => STAY_AS_DISTANCE,
+    /// See [`Flaw::PLATE_NINE_MAX`].
+    PlateNineMax => PLATE_NINE_MAX,
+    /// See [`Flaw::WRAPPING_FEES`].
+    WrappingFees => WRAPPING_FEES,
+    /// See [`Flaw::HOURS_OVERFLOW`].
+    HoursOverflow => HOURS_OVERFLOW,
+    /// See [`Flaw::PRICED_BY_SPOT`].
+    PricedBySpot => PRICED_BY_SPOT,
+    /// See [`Flaw::LOST_DROPS_CHARGING`].
+    LostDropsCharging => LOST_DROPS_CHARGING,
 }
 
 /// A lot that scans a list of every spot, with the bug `F` switched on.
@@ -253,7 +168,7 @@ pub struct Flawed<F> {
     flaw: PhantomData<F>,
 }
 
-struct FlawedState {
+pub(super) struct FlawedState {
     /// Every spot in allocation order (kind, level, number), and whether it is taken.
     spots: Vec<(SpotId, bool)>,
     board: Vec<LevelSpots>,
@@ -261,9 +176,11 @@ struct FlawedState {
     tickets: Vec<FlawedTicket>,
     next_id: u64,
     tariff: Tariff,
+    /// Plates a refused entry left registered (only with [`Flaw::REFUSAL_KEEPS_PLATE`]).
+    reserved: Vec<String>,
 }
 
-struct FlawedTicket {
+pub(super) struct FlawedTicket {
     id: u64,
     plate: String,
     kind: VehicleKind,
@@ -272,6 +189,8 @@ struct FlawedTicket {
     entered_at: Duration,
     tariff: Tariff,
     open: bool,
+    /// Settled as a lost ticket.
+    lost: bool,
 }
 
 impl<F: Flaw> Flawed<F> {
@@ -294,7 +213,7 @@ impl<F: Flaw> Flawed<F> {
 
     /// Admits a vehicle, charging or not, with the flaw switched on.
     fn admit(&self, plate: &str, kind: VehicleKind, charging: bool) -> Result<Ticket, EnterError> {
-        if !valid_plate(plate) {
+        if !valid_plate(plate) || (F::PLATE_NINE_MAX && plate.len() >= 10) {
             return Err(EnterError::InvalidPlate {
                 plate: plate.into(),
             });
@@ -304,27 +223,41 @@ impl<F: Flaw> Flawed<F> {
         }
         let mut state = self.state.lock();
         let inside = |s: &FlawedState| s.tickets.iter().position(|t| t.open && t.plate == plate);
-        if !F::KEYED_BY_PLATE && inside(&state).is_some() {
+        let find_spot = |s: &FlawedState| {
+            let free = |wanted: SpotKind| {
+                s.spots
+                    .iter()
+                    .position(|&(spot, taken)| !taken && spot.kind == wanted)
+            };
+            if charging {
+                Self::charging_kinds()
+                    .iter()
+                    .find_map(|&k| free(k))
+                    .ok_or(EnterError::NoChargerFree)
+            } else {
+                s.spots
+                    .iter()
+                    .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
+                    .ok_or(EnterError::LotFull { kind })
+            }
+        };
+        if F::FULL_BEFORE_INSIDE {
+            find_spot(&state)?;
+        }
+        let reserved = state.reserved.iter().any(|p| p == plate);
+        if !F::KEYED_BY_PLATE && (inside(&state).is_some() || reserved) {
             return Err(EnterError::AlreadyInside {
                 plate: plate.into(),
             });
         }
-        let free = |s: &FlawedState, wanted: SpotKind| {
-            s.spots
-                .iter()
-                .position(|&(spot, taken)| !taken && spot.kind == wanted)
-        };
-        let spot = if charging {
-            Self::charging_kinds()
-                .iter()
-                .find_map(|&k| free(&state, k))
-                .ok_or(EnterError::NoChargerFree)?
-        } else {
-            state
-                .spots
-                .iter()
-                .position(|&(s, taken)| !taken && Self::fits(kind, s.kind))
-                .ok_or(EnterError::LotFull { kind })?
+        let spot = match find_spot(&state) {
+            Ok(spot) => spot,
+            Err(e) => {
+                if F::REFUSAL_KEEPS_PLATE {
+                    state.reserved.push(plate.into());
+                }
+                return Err(e);
+            }
         };
         let entered_at = if F::CHECK_THEN_ACT {
             drop(state);
@@ -344,7 +277,11 @@ impl<F: Flaw> Flawed<F> {
         let id = state.spots[spot].0;
         let free = state.board[id.level].get_mut(id.kind);
         *free = free.saturating_sub(1);
-        let ticket = state.next_id;
+        let ticket = if F::ID_IS_SPOT {
+            spot as u64
+        } else {
+            state.next_id
+        };
         state.next_id += 1;
         let tariff = state.tariff.clone();
         state.tickets.push(FlawedTicket {
@@ -356,6 +293,7 @@ impl<F: Flaw> Flawed<F> {
             entered_at,
             tariff,
             open: true,
+            lost: false,
         });
         Ok(Ticket {
             id: TicketId(ticket),
@@ -375,6 +313,7 @@ impl<F: Flaw> Flawed<F> {
         } = state;
         let t = &mut tickets[i];
         t.open = false;
+        t.lost = lost;
         let (spot, _) = spots[t.spot];
         if !F::SPOT_NOT_FREED {
             spots[t.spot].1 = false;
@@ -394,14 +333,33 @@ impl<F: Flaw> Flawed<F> {
         } else {
             &t.tariff
         };
-        let stay = now.saturating_sub(t.entered_at);
-        let mut fee = flawed_charge::<F>(&tariff.pricing, t.kind, stay);
-        if t.charging {
-            fee += flawed_charging::<F>(&tariff.charging, stay);
+        let stay = if F::STAY_AS_DISTANCE && now < t.entered_at {
+            t.entered_at - now
+        } else {
+            now.saturating_sub(t.entered_at)
+        };
+        // The kind whose price is billed: the vehicle's, or (the flaw) the spot's.
+        let priced_as = if F::PRICED_BY_SPOT {
+            match spot.kind {
+                SpotKind::Motorcycle => VehicleKind::Motorcycle,
+                SpotKind::Compact | SpotKind::Electric => VehicleKind::Car,
+                SpotKind::Large => VehicleKind::Van,
+            }
+        } else {
+            t.kind
+        };
+        let parking = flawed_charge::<F>(&tariff.pricing, priced_as, stay);
+        let mut fee = parking;
+        let graced = matches!(tariff.pricing, Pricing::Grace { grace, .. } if stay <= grace);
+        let charges = t.charging || (F::CHARGING_BY_KIND && t.kind == VehicleKind::ElectricCar);
+        if charges && !(F::CHARGING_UNDER_GRACE && graced) {
+            fee = plus::<F>(fee, flawed_charging::<F>(&tariff.charging, stay));
         }
         if lost {
             fee = if F::LOST_FLAT {
                 tariff.lost_ticket.0
+            } else if F::LOST_DROPS_CHARGING {
+                parking.max(tariff.lost_ticket.0)
             } else {
                 fee.max(tariff.lost_ticket.0)
             };
@@ -432,7 +390,11 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
                 }
             }
         }
-        if spots.is_empty() {
+        if F::LEVEL_FIRST {
+            // Level by level, every kind of a level before the next level.
+            spots.sort_by_key(|(s, _)| (s.level, s.kind, s.number));
+        }
+        if spots.is_empty() && (!F::NO_LEVELS_ONLY || config.levels.is_empty()) {
             return Err(ConfigError::NoSpots);
         }
         Ok(Self {
@@ -443,6 +405,7 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
                 tickets: Vec::new(),
                 next_id: 1,
                 tariff: config.tariff,
+                reserved: Vec::new(),
             }),
             flaw: PhantomData,
         })
@@ -458,10 +421,17 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
 
     fn exit(&self, ticket: TicketId) -> Result<Receipt, ExitError> {
         let mut state = self.state.lock();
-        let Some(i) = state.tickets.iter().position(|t| t.id == ticket.0) else {
-            return Err(ExitError::UnknownTicket(ticket));
+        // The latest ticket with this id: ids are unique unless a flaw reuses them.
+        let Some(i) = state.tickets.iter().rposition(|t| t.id == ticket.0) else {
+            return Err(if F::UNKNOWN_AS_USED {
+                ExitError::TicketAlreadyUsed(ticket)
+            } else {
+                ExitError::UnknownTicket(ticket)
+            });
         };
-        if !state.tickets[i].open && !F::DOUBLE_EXIT {
+        let t = &state.tickets[i];
+        let reopened = F::LOST_STAYS_OPEN && t.lost;
+        if !t.open && !F::DOUBLE_EXIT && !reopened {
             return Err(ExitError::TicketAlreadyUsed(ticket));
         }
         Ok(self.settle(&mut state, i, false))
@@ -493,7 +463,7 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
 }
 
 /// Charging, as the flaw computes it.
-fn flawed_charging<F: Flaw>(charging: &Charging, stay: Duration) -> u64 {
+pub(super) fn flawed_charging<F: Flaw>(charging: &Charging, stay: Duration) -> u64 {
     let charged = if F::CHARGING_WHOLE_STAY {
         stay
     } else {
@@ -503,30 +473,44 @@ fn flawed_charging<F: Flaw>(charging: &Charging, stay: Duration) -> u64 {
 }
 
 /// Started hours, as the flaw computes them.
-fn flawed_hours<F: Flaw>(stay: Duration) -> u64 {
+pub(super) fn flawed_hours<F: Flaw>(stay: Duration) -> u64 {
     let nanos = stay.as_nanos();
     let hour = HOUR.as_nanos();
     let hours = if F::FLOOR_PLUS_ONE {
         nanos / hour + 1
     } else if F::TRUNCATED_HOURS {
         nanos / hour
+    } else if F::HOURS_OVERFLOW {
+        let (nanos, hour) = (nanos as u64, hour as u64);
+        u128::from(nanos.wrapping_add(hour - 1) / hour)
     } else {
         nanos.div_ceil(hour)
     };
     hours as u64
 }
 
-/// `hours × per_hour`, as the flaw computes it.
-fn flawed_times<F: Flaw>(hours: u64, per_hour: Money) -> u64 {
-    if F::FLOAT_MONEY {
-        let units = per_hour.0 as f64 / 100.0;
-        (units * hours as f64 * 100.0) as u64
+/// `a + b` in money, saturating unless the flaw wraps.
+pub(super) fn plus<F: Flaw>(a: u64, b: u64) -> u64 {
+    if F::WRAPPING_FEES {
+        a.wrapping_add(b)
     } else {
-        hours * per_hour.0
+        a.saturating_add(b)
     }
 }
 
-fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
+/// `hours × per_hour`, as the flaw computes it.
+pub(super) fn flawed_times<F: Flaw>(hours: u64, per_hour: Money) -> u64 {
+    if F::FLOAT_MONEY {
+        let units = per_hour.0 as f64 / 100.0;
+        (units * hours as f64 * 100.0) as u64
+    } else if F::WRAPPING_FEES {
+        hours.wrapping_mul(per_hour.0)
+    } else {
+        hours.saturating_mul(per_hour.0)
+    }
+}
+
+pub(super) fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) -> u64 {
     let hours = flawed_hours::<F>(stay);
     match pricing {
         Pricing::Free => 0,
@@ -553,10 +537,10 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             let mut fee = 0;
             for t in tiers {
                 let n = left.min(t.hours);
-                fee += flawed_times::<F>(n, t.per_hour);
+                fee = plus::<F>(fee, flawed_times::<F>(n, t.per_hour));
                 left -= n;
             }
-            fee + flawed_times::<F>(left, *then_per_hour)
+            plus::<F>(fee, flawed_times::<F>(left, *then_per_hour))
         }
         Pricing::Grace { grace, then } => {
             let free = if F::GRACE_EXCLUSIVE {
@@ -566,6 +550,8 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             };
             if free {
                 0
+            } else if F::GRACE_DEDUCTED {
+                flawed_charge::<F>(then, kind, stay - *grace)
             } else {
                 flawed_charge::<F>(then, kind, stay)
             }
@@ -577,7 +563,10 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             let days = (stay.as_nanos() / DAY.as_nanos()) as u32;
             let day_fee = flawed_charge::<F>(within, kind, DAY).min(max.0);
             let rest = stay - DAY * days;
-            u64::from(days) * day_fee + flawed_charge::<F>(within, kind, rest).min(max.0)
+            plus::<F>(
+                flawed_times::<F>(u64::from(days), Money(day_fee)),
+                flawed_charge::<F>(within, kind, rest).min(max.0),
+            )
         }
         Pricing::PerVehicle {
             motorcycle,
@@ -592,54 +581,5 @@ fn flawed_charge<F: Flaw>(pricing: &Pricing, kind: VehicleKind, stay: Duration) 
             kind,
             stay,
         ),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hostile mutants
-// ---------------------------------------------------------------------------------------------
-
-/// A lot whose every method misbehaves as `M` says.
-pub struct Hostile<M> {
-    misbehaviour: PhantomData<M>,
-}
-
-impl<M: Misbehaviour> ParkingLot for Hostile<M> {
-    fn new(_: LotConfig, _: Arc<dyn Clock>) -> Result<Self, ConfigError> {
-        M::act()
-    }
-
-    fn enter(&self, _: &str, _: VehicleKind) -> Result<Ticket, EnterError> {
-        let _ = self.misbehaviour;
-        M::act()
-    }
-
-    fn enter_charging(&self, _: &str, _: VehicleKind) -> Result<Ticket, EnterError> {
-        M::act()
-    }
-
-    fn exit(&self, _: TicketId) -> Result<Receipt, ExitError> {
-        M::act()
-    }
-
-    fn exit_lost_ticket(&self, _: &str) -> Result<Receipt, ExitError> {
-        M::act()
-    }
-
-    fn set_tariff(&self, _: Tariff) {
-        M::act()
-    }
-
-    fn board(&self) -> Board {
-        M::act()
-    }
-}
-
-/// This kata's suite bound to an implementation that misbehaves as `M` in every method.
-struct HostileSuite;
-
-impl hostile::HostileSuite for HostileSuite {
-    fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
-        suite::<Hostile<M>>()
     }
 }
