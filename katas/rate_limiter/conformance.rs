@@ -3045,11 +3045,6 @@ pub const RULES: &[Rule] = &[
         &[CANCEL_RETURNS_TOKENS.id],
     ),
     Rule::new(
-        "rate-limiter/cancel-refund-capped",
-        "a cancelled reservation's tokens come back only up to capacity",
-        &[CANCEL_RETURNS_TOKENS.id],
-    ),
-    Rule::new(
         "rate-limiter/ready-is-spent",
         "at or after ready_at the tokens belong to the holder: dropping the reservation then gives nothing back",
         &[CANCEL_RETURNS_TOKENS.id],

@@ -168,8 +168,7 @@ pub trait RateLimiter: Send + Sync + Sized {
     /// At or after [`Reservation::ready_at`] the tokens belong to the holder; the holder simply
     /// proceeds (dropping the reservation then changes nothing: rule
     /// `rate-limiter/ready-is-spent`). Dropping the reservation *before* `ready_at` cancels it and
-    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity
-    /// (rule `rate-limiter/cancel-refund-capped`).
+    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity.
     ///
     /// `reserve(0)` is ready at once (rules `rate-limiter/zero-request`,
     /// `rate-limiter/zero-while-queued`). Every accepted config and every clock reading works

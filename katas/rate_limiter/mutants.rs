@@ -235,13 +235,6 @@ pub fn catalogue() -> Vec<Mutant> {
         )
         .breaking(&["rate-limiter/clock-after-state"]),
         realistic(
-            "cancel-refund-uncapped",
-            "a cancelled reservation's tokens are added back without the cap, so a bucket can end up holding more than its capacity",
-            &[CANCEL_RETURNS_TOKENS.id],
-            suite::<Flawed<CancelUncapped>, RefKeyed, RefShared>,
-        )
-        .breaking(&["rate-limiter/cancel-refund-capped"]),
-        realistic(
             "zero-denied-behind-queue",
             "try_acquire(0) goes through the level check, which fails while reservations hold the bucket in debt",
             &[ZERO_REQUEST.id],
