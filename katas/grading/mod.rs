@@ -2,7 +2,7 @@
 //!
 //! # Bird's-eye view
 //!
-//! A kata's `conformance.rs` declares [`Criterion`]s and generic check functions
+//! A kata's `conformance` room declares [`Criterion`]s and generic check functions
 //! (`fn burst_exact<L: RateLimiter>() -> Result<(), Failure>`). Binding the checks to one
 //! implementation gives a `Vec<`[`Check`]`>`, a *suite*. The same suite runs in two places:
 //!
