@@ -304,6 +304,10 @@ fn run(cx: &Context, command: Command) -> Result<ExitCode, Usage> {
         Command::Mutants { kata } => {
             let kata = cx.find_kata(&kata)?;
             let mutants = (kata.mutants)();
+            if !MUTANTS_BUILT {
+                eprintln!("{NO_MUTANTS}");
+                return Ok(ExitCode::from(2));
+            }
             let width = mutants.iter().map(|m| m.name.len()).max().unwrap_or(0);
             for m in mutants {
                 let tag = if m.hostile { " (hostile)" } else { "" };
@@ -621,8 +625,21 @@ fn rules(kata: &Kata) -> String {
             r.id,
             r.text.replace('|', "\\|"),
             code(r.criteria.to_vec()),
-            code(breakers)
+            if MUTANTS_BUILT {
+                code(breakers)
+            } else {
+                "(not built)".into()
+            }
         ));
+    }
+    if !MUTANTS_BUILT {
+        out.push_str(&format!("\n{NO_MUTANTS}\n"));
     }
     out
 }
+
+/// Whether this build holds the mutant catalogues (the `mutants` feature, on by default).
+const MUTANTS_BUILT: bool = cfg!(all(feature = "mutants", not(test)));
+
+const NO_MUTANTS: &str = "this build of lld-katas has no mutant catalogue (a candidate's crate \
+     leaves it out to build faster); run `kata mutants` in the lld-katas checkout";

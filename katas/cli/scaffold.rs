@@ -114,8 +114,9 @@ path = "src/main.rs"
 
 [dependencies]
 # The checkout this crate was made from. To follow the project's repository instead:
-# lld-katas = {{ git = "<repository url>" }}
-lld-katas = {{ path = "{path}" }}
+# lld-katas = {{ git = "<repository url>", default-features = false }}
+# Without the mutant catalogues, which only the interviewer's `kata grade --impl mutant:…` needs.
+lld-katas = {{ path = "{path}", default-features = false }}
 
 [profile.dev]
 # The suite runs many thousands of operations: a little optimisation makes it much faster,
