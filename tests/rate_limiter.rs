@@ -39,6 +39,8 @@ lld_katas::conformance_tests! {
     stage4_tenant_isolation => "rate-limiter/stage4/tenant-isolation",
     stage4_eviction_invisible => "rate-limiter/stage4/eviction-invisible",
     stage4_bounded_memory => "rate-limiter/stage4/bounded-memory",
+    stage4_keyed_config_errors => "rate-limiter/stage4/keyed-config-errors",
+    stage4_tenants_in_parallel => "rate-limiter/stage4/tenants-in-parallel",
     stage5_shared_window_bound => "rate-limiter/stage5/shared-window-bound",
     stage5_key_isolation => "rate-limiter/stage5/key-isolation",
     stage5_client_clocks_ignored => "rate-limiter/stage5/client-clocks-ignored",

@@ -170,7 +170,8 @@ pub trait RateLimiter: Send + Sync + Sized {
     /// At or after [`Reservation::ready_at`] the tokens belong to the holder; the holder simply
     /// proceeds (dropping the reservation then changes nothing: rule
     /// `rate-limiter/ready-is-spent`). Dropping the reservation *before* `ready_at` cancels it and
-    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity.
+    /// gives its tokens back to the bucket (rule `rate-limiter/cancel-refunds`), up to capacity
+    /// (rule `rate-limiter/cancel-refund-capped`).
     ///
     /// `reserve(0)` is ready at once (rules `rate-limiter/zero-request`,
     /// `rate-limiter/zero-while-queued`). Every accepted config and every clock reading works
@@ -244,7 +245,9 @@ impl<K> Quotas<K> {
 ///   (rule `rate-limiter/bounded-memory`).
 ///   (Sweeping out full buckets once per refill horizon meets this bound at O(1) amortised cost
 ///   per call; the factor 2 is what such a periodic sweep allows.)
-/// - Different tenants must not contend on one global lock on the hot path.
+/// - Different tenants must not contend on one global lock on the hot path (rule
+///   `rate-limiter/tenants-in-parallel`): no lock that every tenant needs is held while a
+///   tenant's call decides.
 pub trait KeyedRateLimiter<K>: Send + Sync + Sized
 where
     K: Hash + Eq + Clone + Send + Sync,
@@ -252,7 +255,8 @@ where
     /// A limiter with no buckets yet; each tenant starts with a full bucket on first use.
     ///
     /// # Errors
-    /// The first [`ConfigError`] of `quotas.default`, then of any tenant's config.
+    /// The first [`ConfigError`] of `quotas.default`, then of any tenant's config (rule
+    /// `rate-limiter/keyed-config-errors`).
     fn new(quotas: Quotas<K>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError>;
 
     /// [`RateLimiter::try_acquire`] on `tenant`'s bucket.
@@ -385,8 +389,9 @@ pub enum SharedError {
 ///   key can grant at most `capacity` extra tokens per restart — the documented bound (rule
 ///   `rate-limiter/shared-restart`).
 /// - `tokens == 0` is granted without asking the store; `tokens > capacity` is
-///   [`AcquireError::ExceedsCapacity`], also without asking it; and `connect` validates in the
-///   documented order (rule `rate-limiter/shared-local-answers`).
+///   [`AcquireError::ExceedsCapacity`], also without asking it (rule
+///   `rate-limiter/shared-local-answers`); and `connect` validates in the documented order
+///   (rule `rate-limiter/shared-connect-order`).
 /// - `retry_after` is the wait on the store's clock, rounded up to its resolution (1 µs).
 pub trait SharedRateLimiter: Send + Sync + Sized {
     /// A client of the store. Does not contact the store: it may be down now and up later.

@@ -226,6 +226,24 @@ pub const BOUNDED_MEMORY: Criterion = Criterion::new(
     "after every call, len() ≤ the number of distinct tenants that called within the last 2 × the longest refill time",
     "sweep out full buckets periodically (say once per refill time); a bucket untouched for a whole refill time is always full",
 );
+/// A keyed limiter's config errors come in the documented order.
+pub const KEYED_CONFIG_ERRORS: Criterion = Criterion::new(
+    "rate-limiter/stage4/keyed-config-errors",
+    4,
+    1,
+    "every tenant's config is validated up front",
+    "new() returns the default config's ConfigError first, then that of a tenant's own config; a limiter is never built with a config a lone bucket would reject",
+    "validate quotas.default and every entry of quotas.tenants in new(), not lazily on a tenant's first call",
+);
+/// Tenants do not queue behind one lock.
+pub const TENANTS_IN_PARALLEL: Criterion = Criterion::new(
+    "rate-limiter/stage4/tenants-in-parallel",
+    4,
+    2,
+    "tenants do not wait for each other's locks",
+    "while one tenant's call is held inside the clock, calls for other tenants (from other threads) complete: no lock held across a decision is shared by all tenants",
+    "shard the map (a lock per shard, or a concurrent map) and decide under the tenant's own shard or bucket lock, never under one lock for the whole map",
+);
 
 /// A fleet of clients on one key stays within one bucket's bound.
 pub const SHARED_WINDOW_BOUND: Criterion = Criterion::new(
@@ -321,6 +339,8 @@ pub const CRITERIA: &[Criterion] = &[
     TENANT_ISOLATION,
     EVICTION_INVISIBLE,
     BOUNDED_MEMORY,
+    KEYED_CONFIG_ERRORS,
+    TENANTS_IN_PARALLEL,
     SHARED_WINDOW_BOUND,
     SHARED_KEY_ISOLATION,
     SHARED_CLIENT_CLOCKS,
@@ -359,6 +379,8 @@ where
         Check::new(&TENANT_ISOLATION, tenant_isolation::<K>),
         Check::new(&EVICTION_INVISIBLE, eviction_invisible::<K>),
         Check::new(&BOUNDED_MEMORY, bounded_memory::<K>),
+        Check::new(&KEYED_CONFIG_ERRORS, keyed_config_errors::<K>),
+        Check::new(&TENANTS_IN_PARALLEL, tenants_in_parallel::<K>),
         Check::new(&SHARED_WINDOW_BOUND, shared_window_bound::<S>),
         Check::new(&SHARED_KEY_ISOLATION, shared_key_isolation::<S>),
         Check::new(&SHARED_CLIENT_CLOCKS, shared_client_clocks::<S>),

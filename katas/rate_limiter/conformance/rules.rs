@@ -97,6 +97,11 @@ pub const RULES: &[Rule] = &[
         &[CANCEL_RETURNS_TOKENS.id],
     ),
     Rule::new(
+        "rate-limiter/cancel-refund-capped",
+        "a cancelled reservation's tokens come back only up to capacity: right after the refund the bucket holds at most capacity",
+        &[CANCEL_RETURNS_TOKENS.id],
+    ),
+    Rule::new(
         "rate-limiter/ready-is-spent",
         "at or after ready_at the tokens belong to the holder: dropping the reservation then gives nothing back",
         &[CANCEL_RETURNS_TOKENS.id],
@@ -105,6 +110,16 @@ pub const RULES: &[Rule] = &[
         "rate-limiter/tenant-isolation",
         "each tenant has a bucket of its own with its own config: its answers are those of a lone bucket, whatever other tenants do",
         &[TENANT_ISOLATION.id],
+    ),
+    Rule::new(
+        "rate-limiter/keyed-config-errors",
+        "a keyed limiter's new() returns the first ConfigError of quotas.default, then of a tenant's own config",
+        &[KEYED_CONFIG_ERRORS.id],
+    ),
+    Rule::new(
+        "rate-limiter/tenants-in-parallel",
+        "different tenants do not contend on one global lock on the hot path",
+        &[TENANTS_IN_PARALLEL.id],
     ),
     Rule::new(
         "rate-limiter/eviction-invisible",
@@ -158,7 +173,12 @@ pub const RULES: &[Rule] = &[
     ),
     Rule::new(
         "rate-limiter/shared-local-answers",
-        "tokens == 0 is granted and tokens > capacity is ExceedsCapacity without asking the store; connect validates the config in the documented order",
+        "tokens == 0 is granted and tokens > capacity is ExceedsCapacity without asking the store",
+        &[SHARED_BASICS.id],
+    ),
+    Rule::new(
+        "rate-limiter/shared-connect-order",
+        "connect contacts no store and returns the first error that applies: the bucket's ConfigError, then TooLargeForStore, InvalidUrl, EmptyPrefix, TimeoutTooShort",
         &[SHARED_BASICS.id],
     ),
 ];

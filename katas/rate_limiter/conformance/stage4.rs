@@ -249,3 +249,124 @@ pub fn bounded_memory<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
         },
     )
 }
+
+/// `new()` validates the default config first, then every tenant's own config.
+pub fn keyed_config_errors<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
+    let good = config(5, 1, 1_000);
+    let zero_capacity = config(0, 1, 1_000);
+    let zero_refill = config(5, 0, 1_000);
+    let tenant_zero_capacity = |tenant: u32| Quotas {
+        default: good,
+        tenants: [(1, good), (tenant, zero_capacity), (7, good)]
+            .into_iter()
+            .collect(),
+    };
+    let cases: Vec<(String, Quotas<u32>, ConfigError)> = vec![
+        (
+            "default with capacity 0, no tenant of its own".into(),
+            Quotas::uniform(zero_capacity),
+            ConfigError::ZeroCapacity,
+        ),
+        (
+            "default with refill_tokens 0 and tenant 3 with capacity 0".into(),
+            Quotas {
+                default: zero_refill,
+                tenants: [(3, zero_capacity)].into_iter().collect(),
+            },
+            ConfigError::ZeroRefillTokens,
+        ),
+        (
+            "a valid default; tenants 1 and 7 valid, tenant 4 with capacity 0".into(),
+            tenant_zero_capacity(4),
+            ConfigError::ZeroCapacity,
+        ),
+        (
+            "a valid default; tenant u32::MAX with refill_tokens 0".into(),
+            Quotas {
+                default: good,
+                tenants: [(u32::MAX, zero_refill)].into_iter().collect(),
+            },
+            ConfigError::ZeroRefillTokens,
+        ),
+    ];
+    for (what, quotas, want) in cases {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+        let got = K::new(quotas, clock).err();
+        ensure!(
+            got.as_ref() == Some(&want),
+            format!("new() with {what}"),
+            format!("Err({want:?})"),
+            "{got:?}"
+        );
+    }
+    Ok(())
+}
+
+/// While one tenant's call is held inside the clock, other tenants' calls complete.
+///
+/// Tenant 0's call is held inside [`HoldingClock::now`] after it has its reading. Then each of
+/// 64 other tenants calls `try_acquire` from a thread of its own. A design that decides under
+/// one lock for the whole map holds that lock while tenant 0's call is held, so none of them
+/// can finish; a sharded or lock-free design lets every tenant outside tenant 0's shard finish
+/// at once (with 64 tenants, some are outside it whatever the sharding). A design that reads
+/// the clock before taking its lock cannot be held inside it, and passes: its global lock
+/// shows in the bench (`keyed-disjoint`), not here.
+pub fn tenants_in_parallel<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
+    const OTHERS: u32 = 64;
+    // Long enough for a runnable thread to make one call on any machine; only a design whose
+    // lock the held call keeps ever waits it out.
+    let patience = Duration::from_millis(300);
+    let quotas = Quotas::uniform(config(10, 1, 1_000));
+    let manual = ManualClock::starting_at(Duration::from_nanos(1_000));
+    let clock = Arc::new(HoldingClock::new(manual));
+    let limiter = K::new(quotas.clone(), clock.clone()).map_err(|e| {
+        Failure::new(
+            describe_quotas(&quotas),
+            "a limiter",
+            format!("new() returned {e:?}"),
+        )
+    })?;
+    // Every tenant's bucket exists before the race: the hot path is a tenant already known.
+    for tenant in 0..=OTHERS {
+        let _ = limiter.try_acquire(&tenant, 1);
+    }
+    clock.arm(Duration::from_secs(10));
+    let (done, wait_for_done) = std::sync::mpsc::channel::<u32>();
+    let limiter = &limiter;
+    let verdict = std::thread::scope(|s| {
+        let held = s.spawn(|| limiter.try_acquire(&0, 1));
+        let verdict = if clock.wait_for_hold(Duration::from_secs(5)) {
+            let others: Vec<_> = (1..=OTHERS)
+                .map(|tenant| {
+                    let done = done.clone();
+                    s.spawn(move || {
+                        let _ = limiter.try_acquire(&tenant, 1);
+                        let _ = done.send(tenant);
+                    })
+                })
+                .collect();
+            let first = wait_for_done.recv_timeout(patience).ok();
+            clock.release();
+            for t in others {
+                t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+            Some(first)
+        } else {
+            // Tenant 0's call read no clock to be held in: nothing to judge.
+            clock.release();
+            None
+        };
+        let _ = held.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        verdict
+    });
+    ensure!(
+        !matches!(verdict, Some(None)),
+        format!(
+            "{}; clock frozen; tenants 0..={OTHERS} each called once; then tenant 0's try_acquire(1) is held inside clock.now() (after its reading) while tenants 1..={OTHERS} each call try_acquire(1) from a thread of their own",
+            describe_quotas(&quotas)
+        ),
+        "some other tenant's call completes while tenant 0's is held",
+        "none completed within {patience:?}: every tenant waited for a lock tenant 0's call holds"
+    );
+    Ok(())
+}

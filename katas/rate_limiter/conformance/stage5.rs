@@ -739,6 +739,51 @@ pub fn shared_basics<S: SharedRateLimiter>() -> Result<(), Failure> {
             },
             SharedConfigError::TimeoutTooShort(Duration::ZERO),
         ),
+        // Two defects at once: the first in the documented order wins.
+        (
+            "capacity 0 and url \"localhost:6379\"",
+            config(0, 1, 1_000),
+            StoreConfig {
+                url: "localhost:6379".into(),
+                ..good.clone()
+            },
+            SharedConfigError::Bucket(ConfigError::ZeroCapacity),
+        ),
+        (
+            "capacity 2^40 × period 2^20 ns and prefix \"\"",
+            config(1 << 40, 1, 1 << 20),
+            StoreConfig {
+                prefix: String::new(),
+                ..good.clone()
+            },
+            SharedConfigError::TooLargeForStore {
+                capacity: 1 << 40,
+                refill_period: Duration::from_nanos(1 << 20),
+            },
+        ),
+        (
+            "url \"localhost:6379\" and prefix \"\"",
+            bucket,
+            StoreConfig {
+                url: "localhost:6379".into(),
+                prefix: String::new(),
+                ..good.clone()
+            },
+            SharedConfigError::InvalidUrl {
+                url: String::new(),
+                reason: String::new(),
+            },
+        ),
+        (
+            "prefix \"\" and timeout 0",
+            bucket,
+            StoreConfig {
+                prefix: String::new(),
+                timeout: Duration::ZERO,
+                ..good.clone()
+            },
+            SharedConfigError::EmptyPrefix,
+        ),
     ];
     for (what, bucket, store, want) in cases {
         let got = S::connect(bucket, store, clock.clone()).err();

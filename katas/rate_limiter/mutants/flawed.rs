@@ -34,7 +34,8 @@ pub trait Flaw: Send + Sync + 'static {
     const CANCEL_KEEPS: bool = false;
     /// Dropping any reservation refunds it.
     const CANCEL_ALWAYS_REFUNDS: bool = false;
-    /// A cancellation's refund is not capped at capacity.
+    /// A cancellation's refund is not capped at capacity. The refill skips its work when no
+    /// time has passed (harmless on its own), so the excess shows until the clock moves.
     const CANCEL_UNCAPPED: bool = false;
     /// A 0-token request goes through the level check, which a bucket in debt fails.
     const ZERO_BEHIND_QUEUE: bool = false;
@@ -113,6 +114,9 @@ impl<F: Flaw> Flawed<F> {
             t.last = t.last.max(now);
             e
         };
+        if F::CANCEL_UNCAPPED && elapsed == 0 {
+            return;
+        }
         if F::LUMP_REFILL {
             let periods = elapsed / self.period_ns;
             // Only whole periods count; the clock position of the rest is kept.

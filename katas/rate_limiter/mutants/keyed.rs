@@ -8,6 +8,14 @@ pub trait KeyedFlaw: Send + Sync + 'static {
     const PER_TIER: bool = false;
     /// Evict buckets idle for a quarter of the refill horizon, full or not.
     const EVICT_IDLE: bool = false;
+    /// Validate only the default config in `new()`.
+    const TENANT_CONFIGS_UNCHECKED: bool = false;
+}
+
+/// Tenants' own configs go unchecked until used.
+pub struct TenantConfigsUnchecked;
+impl KeyedFlaw for TenantConfigsUnchecked {
+    const TENANT_CONFIGS_UNCHECKED: bool = true;
 }
 
 /// Buckets keyed by tier.
@@ -43,7 +51,11 @@ pub struct FlawedKeyed<F> {
 
 impl<F: KeyedFlaw> KeyedRateLimiter<u32> for FlawedKeyed<F> {
     fn new(quotas: Quotas<u32>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
-        for config in std::iter::once(&quotas.default).chain(quotas.tenants.values()) {
+        let own = quotas
+            .tenants
+            .values()
+            .filter(|_| !F::TENANT_CONFIGS_UNCHECKED);
+        for config in std::iter::once(&quotas.default).chain(own) {
             reference::TokenBucket::new(*config, clock.clone())?;
         }
         let idle_limit = u64::try_from(quotas.longest_refill().as_nanos() / 4).unwrap_or(u64::MAX);
@@ -82,5 +94,23 @@ impl<F: KeyedFlaw> KeyedRateLimiter<u32> for FlawedKeyed<F> {
 
     fn len(&self) -> usize {
         self.buckets.lock().len()
+    }
+}
+
+/// The reference keyed limiter behind one mutex: correct answers, but every tenant's call
+/// decides — and reads the clock — under the same lock.
+pub struct GlobalLockKeyed(Mutex<reference::KeyedTokenBucket<u32>>);
+
+impl KeyedRateLimiter<u32> for GlobalLockKeyed {
+    fn new(quotas: Quotas<u32>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        reference::KeyedTokenBucket::new(quotas, clock).map(|k| Self(Mutex::new(k)))
+    }
+
+    fn try_acquire(&self, tenant: &u32, tokens: u64) -> Result<(), AcquireError> {
+        self.0.lock().try_acquire(tenant, tokens)
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().len()
     }
 }

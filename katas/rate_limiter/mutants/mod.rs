@@ -24,10 +24,10 @@ pub use shared::*;
 use super::conformance::{
     BOUNDED_MEMORY, BURST_EXACT, CANCEL_RETURNS_TOKENS, CLOCK_BACKWARDS, CONCURRENT_WINDOW_BOUND,
     DENIAL_NO_SIDE_EFFECTS, EVICTION_INVISIBLE, EXACT_RETRY_AFTER, EXCEEDS_CAPACITY, FIFO_ORDER,
-    FRESH_CLOCK_READING, FROZEN_CLOCK_EXACT, INVALID_CONFIG, NO_QUEUE_JUMPING, PATH_INDEPENDENT,
-    REFILL_CAPPED, SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION, SHARED_KEYS_EXPIRE,
-    SHARED_STORE_DOWN, SHARED_STORE_HANGS, SHARED_STORE_RESTART, SHARED_WINDOW_BOUND,
-    TENANT_ISOLATION, WINDOW_BOUND, ZERO_REQUEST, suite,
+    FRESH_CLOCK_READING, FROZEN_CLOCK_EXACT, INVALID_CONFIG, KEYED_CONFIG_ERRORS, NO_QUEUE_JUMPING,
+    PATH_INDEPENDENT, REFILL_CAPPED, SHARED_BASICS, SHARED_CLIENT_CLOCKS, SHARED_KEY_ISOLATION,
+    SHARED_KEYS_EXPIRE, SHARED_STORE_DOWN, SHARED_STORE_HANGS, SHARED_STORE_RESTART,
+    SHARED_WINDOW_BOUND, TENANT_ISOLATION, TENANTS_IN_PARALLEL, WINDOW_BOUND, ZERO_REQUEST, suite,
 };
 use super::{
     AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
@@ -250,6 +250,34 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<Flawed<ClockBeforeLock>, RefKeyed, RefShared>,
         )
         .breaking(&["rate-limiter/clock-after-state"]),
+        realistic(
+            "tenant-configs-unchecked",
+            "new() validates only the default config; a tenant's own invalid config is accepted",
+            &[KEYED_CONFIG_ERRORS.id],
+            suite::<RefBucket, FlawedKeyed<TenantConfigsUnchecked>, RefShared>,
+        )
+        .breaking(&["rate-limiter/keyed-config-errors"]),
+        realistic(
+            "one-lock-for-all-tenants",
+            "every tenant's call decides under one mutex around the whole keyed limiter: tenants queue behind each other",
+            &[TENANTS_IN_PARALLEL.id],
+            suite::<RefBucket, GlobalLockKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/tenants-in-parallel"]),
+        realistic(
+            "connect-checks-store-first",
+            "connect checks the URL, prefix and timeout before the bucket config, so a config with two defects reports the wrong one",
+            &[SHARED_BASICS.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<StoreCheckedFirst>>,
+        )
+        .breaking(&["rate-limiter/shared-connect-order"]),
+        realistic(
+            "cancel-refund-uncapped",
+            "a cancelled reservation's tokens are added back without the cap (and a refill with no time elapsed is skipped), so right after the refund the bucket holds more than its capacity",
+            &[CANCEL_RETURNS_TOKENS.id],
+            suite::<Flawed<CancelUncapped>, RefKeyed, RefShared>,
+        )
+        .breaking(&["rate-limiter/cancel-refund-capped"]),
         realistic(
             "zero-denied-behind-queue",
             "try_acquire(0) goes through the level check, which fails while reservations hold the bucket in debt",

@@ -244,6 +244,8 @@ pub trait UsageFlaw: Send + Sync + 'static {
     const NO_TIMEOUT: bool = false;
     /// Send `n > capacity` to the store, which says "wait".
     const OVERSIZE_WAITS: bool = false;
+    /// Check the store's settings before the bucket's.
+    const STORE_CHECKED_FIRST: bool = false;
 }
 
 macro_rules! usage_flaws {
@@ -261,6 +263,7 @@ usage_flaws! {
     FailOpenIgnored => FAIL_OPEN_IGNORED,
     NoTimeout => NO_TIMEOUT,
     OversizeWaits => OVERSIZE_WAITS,
+    StoreCheckedFirst => STORE_CHECKED_FIRST,
 }
 
 /// The reference shared bucket, misused in one way.
@@ -277,6 +280,21 @@ impl<F: UsageFlaw> SharedRateLimiter for Misconfigured<F> {
         mut store: StoreConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SharedConfigError> {
+        if F::STORE_CHECKED_FIRST {
+            // The bug: the store's settings are looked at before the bucket's.
+            if !store.url.starts_with("redis://") {
+                return Err(SharedConfigError::InvalidUrl {
+                    url: store.url,
+                    reason: "not a redis:// URL".into(),
+                });
+            }
+            if store.prefix.is_empty() {
+                return Err(SharedConfigError::EmptyPrefix);
+            }
+            if store.timeout < Duration::from_millis(1) {
+                return Err(SharedConfigError::TimeoutTooShort(store.timeout));
+            }
+        }
         if F::FAIL_OPEN_IGNORED {
             store.on_failure = FailurePolicy::Closed;
         }
