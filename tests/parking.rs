@@ -34,4 +34,6 @@ lld_katas::conformance_tests! {
     stage3_priced_by_vehicle => "parking/stage3/priced-by-vehicle",
     stage4_last_spots_race => "parking/stage4/last-spots-race",
     stage4_gates_churn => "parking/stage4/gates-churn",
+    stage4_same_plate_race => "parking/stage4/same-plate-race",
+    stage4_exit_versus_lost_ticket => "parking/stage4/exit-versus-lost-ticket",
 }

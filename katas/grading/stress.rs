@@ -54,3 +54,94 @@ where
         results
     })
 }
+
+/// What happened in [`race_while_held`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interleaving {
+    /// `first` read no clock (or finished before it could be held): the calls ran one after
+    /// the other.
+    FirstNotHeld,
+    /// `second` completed while `first` was held inside the clock, after its reading.
+    SecondInsideFirst,
+    /// `second` did not complete within the patience while `first` was held (it waits for
+    /// something `first` holds); `first` was let go and both completed after.
+    SecondWaited,
+}
+
+impl Interleaving {
+    /// How the interleaving reads in a failure message.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::FirstNotHeld => "the first call read no clock to be held in: one after the other",
+            Self::SecondInsideFirst => {
+                "the second call completed while the first was held inside clock.now()"
+            }
+            Self::SecondWaited => "the second call waited for the first (which was then let go)",
+        }
+    }
+}
+
+/// Runs `first` on a thread until it is held inside `clock.now()` — after its reading — then
+/// runs `second` on another thread while `first` is held, waits at most `patience` for it, and
+/// lets `first` go. Returns both results and the interleaving that happened.
+///
+/// This drives a check-then-act race whose window holds a clock reading on every run, on any
+/// number of CPUs: `first` is stopped inside its window while `second` runs. A correct design
+/// either lets `second` complete (nothing of `first`'s is half-done) or makes it wait for a
+/// lock `first` holds; the patience then only decides which of those two interleavings the
+/// check sees, so a verdict that accepts every correct outcome of both never depends on it.
+/// The clock must be armed by the caller; a panic in either call is resumed on the caller.
+pub fn race_while_held<C, A, B, FA, FB>(
+    clock: &crate::clock::HoldingClock<C>,
+    first: FA,
+    second: FB,
+    patience: std::time::Duration,
+) -> (A, B, Interleaving)
+where
+    C: crate::clock::Clock,
+    A: Send,
+    B: Send,
+    FA: FnOnce() -> A + Send,
+    FB: FnOnce() -> B + Send,
+{
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let (done, wait_for_done) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            super::quiet::mark_current_thread();
+            first()
+        });
+        let b = s.spawn(move || {
+            super::quiet::mark_current_thread();
+            let _ = wait_for_go.recv();
+            let got = second();
+            let _ = done.send(());
+            got
+        });
+        // Wait for `first` to be held, or to finish (or fail) without reading the clock.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut held = false;
+        while !a.is_finished() && std::time::Instant::now() < deadline {
+            if clock.wait_for_hold(std::time::Duration::from_millis(20)) {
+                held = true;
+                break;
+            }
+        }
+        if !held {
+            // Nobody to hold: `second` must not be held in `first`'s place.
+            clock.release();
+        }
+        let _ = go.send(());
+        let interleaving = if !held {
+            Interleaving::FirstNotHeld
+        } else if wait_for_done.recv_timeout(patience).is_ok() {
+            Interleaving::SecondInsideFirst
+        } else {
+            Interleaving::SecondWaited
+        };
+        clock.release();
+        let a = a.join().unwrap_or_else(|p| panic::resume_unwind(p));
+        let b = b.join().unwrap_or_else(|p| panic::resume_unwind(p));
+        (a, b, interleaving)
+    })
+}

@@ -486,7 +486,9 @@ pub enum ExitError {
 ///
 /// Every method takes `&self`; implementations choose their own synchronisation — the
 /// conformance suite only observes behaviour, and gates sharing one lot never give one spot to
-/// two vehicles (rule `parking/gates-one-spot-each`). A call that returns an error changes
+/// two vehicles (rule `parking/gates-one-spot-each`), never admit one plate twice (rule
+/// `parking/one-plate-across-gates`), and never settle one stay twice, whichever door it
+/// leaves by (rule `parking/settled-once-across-gates`). A call that returns an error changes
 /// nothing (rule `parking/refusal-changes-nothing`).
 pub trait ParkingLot: Send + Sync + Sized {
     /// An empty lot with this layout and opening tariff, reading time only from `clock`.

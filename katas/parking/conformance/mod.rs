@@ -13,8 +13,9 @@ use super::{
     Board, Charging, ConfigError, DAY, EnterError, ExitError, HOUR, LevelSpots, LotConfig, Money,
     ParkingLot, Pricing, Receipt, SpotId, SpotKind, Tariff, Ticket, TicketId, VehicleKind,
 };
-use crate::clock::{Clock, ManualClock, YieldingClock};
-use crate::grading::stress::run_gated;
+use crate::clock::{Clock, HoldingClock, ManualClock, YieldingClock};
+use crate::ensure;
+use crate::grading::stress::{Interleaving, race_while_held, run_gated};
 use crate::grading::{Check, Criterion, Failure, Rule, Transcript, check_property};
 use parking_lot::Mutex;
 use proptest::prelude::*;
@@ -255,6 +256,24 @@ pub const GATES_CHURN: Criterion = Criterion::new(
     "with gate threads entering and exiting at once, no spot ever holds two vehicles, every ticket exits exactly once (when two gates present the same ticket together, one succeeds and the other gets TicketAlreadyUsed), and afterwards every spot is free",
     "decide whether a ticket is still open and settle it in one critical section",
 );
+/// Two gates presenting one plate at once admit it once.
+pub const SAME_PLATE_RACE: Criterion = Criterion::new(
+    "parking/stage4/same-plate-race",
+    4,
+    3,
+    "two gates admit one plate once",
+    "when two gates admit the same plate at once — one of them held inside the clock reading while the other runs — exactly one gets a ticket, the other AlreadyInside, and one spot is taken",
+    "check the plate and record it as inside in the same critical section as taking the spot",
+);
+/// An exit and a lost-ticket settlement of one car: one succeeds.
+pub const EXIT_VERSUS_LOST: Criterion = Criterion::new(
+    "parking/stage4/exit-versus-lost-ticket",
+    4,
+    3,
+    "an exit and a lost-ticket settlement of one car settle it once",
+    "when one gate exits a car by its ticket while another settles the same car as a lost ticket — one of them held inside the clock reading while the other runs — exactly one succeeds; the other gets TicketAlreadyUsed or NotInside, and the spot is freed once",
+    "decide that the stay is open and close it in one critical section, whichever door it leaves by",
+);
 
 /// Every criterion, in rubric order.
 pub const CRITERIA: &[Criterion] = &[
@@ -281,6 +300,8 @@ pub const CRITERIA: &[Criterion] = &[
     PRICED_BY_VEHICLE,
     LAST_SPOTS_RACE,
     GATES_CHURN,
+    SAME_PLATE_RACE,
+    EXIT_VERSUS_LOST,
 ];
 
 /// Every criterion bound to the implementation `P`.
@@ -309,6 +330,8 @@ pub fn suite<P: ParkingLot + 'static>() -> Vec<Check> {
         Check::new(&PRICED_BY_VEHICLE, priced_by_vehicle::<P>),
         Check::new(&LAST_SPOTS_RACE, last_spots_race::<P>),
         Check::new(&GATES_CHURN, gates_churn::<P>),
+        Check::new(&SAME_PLATE_RACE, same_plate_race::<P>),
+        Check::new(&EXIT_VERSUS_LOST, exit_versus_lost_ticket::<P>),
     ]
 }
 
@@ -484,5 +507,15 @@ pub const RULES: &[Rule] = &[
         "parking/gates-one-spot-each",
         "Gates sharing one lot never give one spot to two vehicles, and admit exactly as many vehicles as there are free spots.",
         &[LAST_SPOTS_RACE.id, GATES_CHURN.id],
+    ),
+    Rule::new(
+        "parking/one-plate-across-gates",
+        "Two gates admitting the same plate at once admit it once: the other is refused with AlreadyInside.",
+        &[SAME_PLATE_RACE.id],
+    ),
+    Rule::new(
+        "parking/settled-once-across-gates",
+        "An exit and a lost-ticket settlement of the same car at once settle it once: the other is refused (TicketAlreadyUsed or NotInside) and the spot is freed once.",
+        &[EXIT_VERSUS_LOST.id],
     ),
 ];

@@ -189,3 +189,123 @@ pub fn gates_churn<P: ParkingLot>() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// A lot on a frozen clock that can hold the next thread reading it.
+fn holding_lot<P: ParkingLot>(
+    config: &LotConfig,
+) -> Result<(P, Arc<HoldingClock<ManualClock>>), Failure> {
+    let clock = Arc::new(HoldingClock::new(ManualClock::starting_at(OPENING)));
+    let lot = P::new(config.clone(), clock.clone()).map_err(|e| {
+        Failure::new(
+            describe_config(config),
+            "an empty lot",
+            format!("new() returned Err({e:?})"),
+        )
+    })?;
+    Ok((lot, clock))
+}
+
+/// How long the second gate may take while the first is held before it counts as waiting for
+/// the first gate's lock. It only picks which interleaving the check sees.
+const SECOND_GATE_PATIENCE: Duration = Duration::from_millis(250);
+
+/// Two gates admitting one plate at once: one ticket, one `AlreadyInside`, one spot taken.
+///
+/// Gate A's `enter` is held inside `clock.now()`, after its reading, while gate B enters the
+/// same plate. A lot that checks the plate and records it in one critical section either makes
+/// B wait (B then finds the plate inside) or lets B in first (A then finds it); a lot that
+/// checks the plate, lets go of its lock to read the clock and then admits, admits it twice.
+pub fn same_plate_race<P: ParkingLot>() -> Result<(), Failure> {
+    let kinds = [
+        (VehicleKind::Car, VehicleKind::Car),
+        (VehicleKind::Motorcycle, VehicleKind::Car),
+        (VehicleKind::Van, VehicleKind::Motorcycle),
+    ];
+    for (round, (kind_a, kind_b)) in kinds.into_iter().enumerate() {
+        let config = LotConfig::new(vec![LevelSpots::new(2, 2, 2); 2], Tariff::free());
+        let (lot, clock) = holding_lot::<P>(&config)?;
+        let plate = format!("TWIN-{round}");
+        let free_before = lot.board().total();
+        clock.arm(Duration::from_secs(10));
+        let (a, b, how) = race_while_held(
+            &clock,
+            || lot.enter(&plate, kind_a),
+            || lot.enter(&plate, kind_b),
+            SECOND_GATE_PATIENCE,
+        );
+        let input = format!(
+            "{}; clock frozen; gate A enters {plate} as a {kind_a:?} and is held inside clock.now() while gate B enters {plate} as a {kind_b:?} ({})",
+            describe_config(&config),
+            how.describe()
+        );
+        let taken = free_before.saturating_sub(lot.board().total());
+        let refused = |r: &Result<Ticket, EnterError>| matches!(r, Err(EnterError::AlreadyInside { plate: p }) if *p == plate);
+        let one_each = (a.is_ok() && refused(&b)) || (b.is_ok() && refused(&a));
+        ensure!(
+            one_each && taken == 1,
+            input,
+            "one gate gets a ticket, the other AlreadyInside; one spot taken",
+            "A: {a:?}; B: {b:?}; {taken} spot(s) taken"
+        );
+        if how == Interleaving::FirstNotHeld {
+            // Nothing more to learn from further rounds.
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// An exit and a lost-ticket settlement of one car at once: one succeeds, the spot is freed
+/// once.
+///
+/// One gate's call is held inside `clock.now()`, after its reading, while the other gate
+/// settles the same car the other way; both orders are tried. Only a lot that decides the stay
+/// is open and closes it in one critical section settles it once in both.
+pub fn exit_versus_lost_ticket<P: ParkingLot>() -> Result<(), Failure> {
+    for exit_first in [true, false] {
+        let config = LotConfig::compact(3, Tariff::free());
+        let (lot, clock) = holding_lot::<P>(&config)?;
+        let plate = "LOST-1";
+        let ticket = lot.enter(plate, VehicleKind::Car).map_err(|e| {
+            Failure::new(
+                describe_config(&config),
+                format!("{plate} admitted"),
+                format!("Err({e:?})"),
+            )
+        })?;
+        let _ = lot.enter("OTHER-1", VehicleKind::Car);
+        let exit = || lot.exit(ticket.id).map(|r| r.spot);
+        let lost = || lot.exit_lost_ticket(plate).map(|r| r.spot);
+        clock.arm(Duration::from_secs(10));
+        let (by_ticket, by_plate, how) = if exit_first {
+            let (e, l, how) = race_while_held(&clock, exit, lost, SECOND_GATE_PATIENCE);
+            (e, l, how)
+        } else {
+            let (l, e, how) = race_while_held(&clock, lost, exit, SECOND_GATE_PATIENCE);
+            (e, l, how)
+        };
+        let (first, second) = if exit_first {
+            ("exit(its ticket)", "exit_lost_ticket(its plate)")
+        } else {
+            ("exit_lost_ticket(its plate)", "exit(its ticket)")
+        };
+        let input = format!(
+            "{}; clock frozen; {plate} and OTHER-1 enter; gate A calls {first} and is held inside clock.now() while gate B calls {second} ({})",
+            describe_config(&config),
+            how.describe()
+        );
+        let free = lot.board().total();
+        let refused_ticket =
+            matches!(by_ticket, Err(ExitError::TicketAlreadyUsed(id)) if id == ticket.id);
+        let refused_plate =
+            matches!(&by_plate, Err(ExitError::NotInside { plate: p }) if p == plate);
+        let once = (by_ticket.is_ok() && refused_plate) || (by_plate.is_ok() && refused_ticket);
+        ensure!(
+            once && free == 2,
+            input,
+            "one settlement succeeds, the other is refused (TicketAlreadyUsed / NotInside); 2 spots free (OTHER-1 still parked)",
+            "exit: {by_ticket:?}; exit_lost_ticket: {by_plate:?}; {free} spot(s) free"
+        );
+    }
+    Ok(())
+}

@@ -74,6 +74,12 @@ pub trait Flaw: Send + Sync + 'static {
     const PRICED_BY_SPOT: bool = false;
     /// A lost ticket forgets charging.
     const LOST_DROPS_CHARGING: bool = false;
+    /// Check the plate under the lock, release it to read the clock, then allocate without
+    /// looking at the plate again.
+    const PLATE_CHECKED_APART: bool = false;
+    /// Check that the ticket is open under the lock, release it to read the clock for the
+    /// fee, then settle without looking again.
+    const EXIT_CHECKED_APART: bool = false;
 }
 
 macro_rules! flaws {
@@ -89,6 +95,10 @@ macro_rules! flaws {
 }
 
 flaws! {
+    /// See [`Flaw::PLATE_CHECKED_APART`].
+    PlateCheckedApart => PLATE_CHECKED_APART,
+    /// See [`Flaw::EXIT_CHECKED_APART`].
+    ExitCheckedApart => EXIT_CHECKED_APART,
     /// See [`Flaw::CHECK_THEN_ACT`].
     CheckThenAct => CHECK_THEN_ACT,
     /// See [`Flaw::FLOOR_PLUS_ONE`].
@@ -250,6 +260,16 @@ impl<F: Flaw> Flawed<F> {
                 plate: plate.into(),
             });
         }
+        let plate_checked_at = if F::PLATE_CHECKED_APART {
+            // The bug: the plate was checked under a lock given up here; another gate can
+            // admit the same plate before this one takes the lock again.
+            drop(state);
+            let now = self.clock.now();
+            state = self.state.lock();
+            Some(now)
+        } else {
+            None
+        };
         let spot = match find_spot(&state) {
             Ok(spot) => spot,
             Err(e) => {
@@ -259,7 +279,9 @@ impl<F: Flaw> Flawed<F> {
                 return Err(e);
             }
         };
-        let entered_at = if F::CHECK_THEN_ACT {
+        let entered_at = if let Some(now) = plate_checked_at {
+            now
+        } else if F::CHECK_THEN_ACT {
             drop(state);
             let now = self.clock.now();
             state = self.state.lock();
@@ -433,6 +455,13 @@ impl<F: Flaw> ParkingLot for Flawed<F> {
         let reopened = F::LOST_STAYS_OPEN && t.lost;
         if !t.open && !F::DOUBLE_EXIT && !reopened {
             return Err(ExitError::TicketAlreadyUsed(ticket));
+        }
+        if F::EXIT_CHECKED_APART {
+            // The bug: the ticket was found open under a lock given up here; a lost-ticket
+            // settlement of the same car can settle it before this one takes the lock again.
+            drop(state);
+            let _fee_time = self.clock.now();
+            state = self.state.lock();
         }
         Ok(self.settle(&mut state, i, false))
     }

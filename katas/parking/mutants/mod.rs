@@ -7,9 +7,10 @@
 
 use super::conformance::{
     ALLOCATION_ORDER, BOARD, CAPACITY, CHARGERS_KEPT, CHARGING_ALLOCATION, CHARGING_ERRORS,
-    CHARGING_FEE, CLOCK_BACKWARDS, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, FIT_RULES, GATES_CHURN,
-    GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET, MONOTONIC_FEE, NO_SPOT_LEAKS,
-    PRICED_BY_VEHICLE, SATURATING_FEES, TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
+    CHARGING_FEE, CLOCK_BACKWARDS, DAILY_CAP, ENTRY_EXIT_MODEL, EXACT_FEES, EXIT_VERSUS_LOST,
+    FIT_RULES, GATES_CHURN, GRACE_EDGE, HOURLY_ROUNDING, LAST_SPOTS_RACE, LOST_TICKET,
+    MONOTONIC_FEE, NO_SPOT_LEAKS, PRICED_BY_VEHICLE, SAME_PLATE_RACE, SATURATING_FEES,
+    TARIFF_AT_ENTRY, TYPED_ERRORS, fits, suite,
 };
 use super::reference::valid_plate;
 use super::{
@@ -33,6 +34,20 @@ pub use hostile_lot::*;
 /// Every mutant of this kata.
 pub fn catalogue() -> Vec<Mutant> {
     vec![
+        Mutant::realistic(
+            "plate-checked-apart",
+            "checks the plate under the lock, releases it to read the clock, then allocates without looking at the plate again: two gates admit one plate",
+            &[SAME_PLATE_RACE.id],
+            suite::<Flawed<PlateCheckedApart>>,
+        )
+        .breaking(&["parking/one-plate-across-gates"]),
+        Mutant::realistic(
+            "exit-checked-apart",
+            "finds the ticket open under the lock, releases it to read the clock for the fee, then settles without looking again: an exit and a lost-ticket settlement of one car both succeed",
+            &[EXIT_VERSUS_LOST.id],
+            suite::<Flawed<ExitCheckedApart>>,
+        )
+        .breaking(&["parking/settled-once-across-gates"]),
         Mutant::realistic(
             "check-then-act",
             "finds a free spot under the lock, releases it to read the clock, then takes the spot without looking again: two gates get the last spot",
