@@ -392,7 +392,8 @@ pub enum SharedError {
 ///   [`AcquireError::ExceedsCapacity`], also without asking it (rule
 ///   `rate-limiter/shared-local-answers`); and `connect` validates in the documented order
 ///   (rule `rate-limiter/shared-connect-order`).
-/// - `retry_after` is the wait on the store's clock, rounded up to its resolution (1 µs).
+/// - `retry_after` is the wait on the store's clock, rounded up to its resolution (1 µs): more
+///   than zero, and at most the time one token takes (rule `rate-limiter/shared-retry-after`).
 pub trait SharedRateLimiter: Send + Sync + Sized {
     /// A client of the store. Does not contact the store: it may be down now and up later.
     ///

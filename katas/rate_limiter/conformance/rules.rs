@@ -177,6 +177,11 @@ pub const RULES: &[Rule] = &[
         &[SHARED_BASICS.id],
     ),
     Rule::new(
+        "rate-limiter/shared-retry-after",
+        "a shared denial's retry_after is the wait on the store's clock: more than zero, and at most the time one token takes",
+        &[SHARED_BASICS.id],
+    ),
+    Rule::new(
         "rate-limiter/shared-connect-order",
         "connect contacts no store and returns the first error that applies: the bucket's ConfigError, then TooLargeForStore, InvalidUrl, EmptyPrefix, TimeoutTooShort",
         &[SHARED_BASICS.id],

@@ -265,6 +265,13 @@ pub fn catalogue() -> Vec<Mutant> {
         )
         .breaking(&["rate-limiter/tenants-in-parallel"]),
         realistic(
+            "shared-retry-after-zero",
+            "a shared denial reports retry_after zero — the client keeps only the store's yes or no — so callers retry at once",
+            &[SHARED_BASICS.id],
+            suite::<RefBucket, RefKeyed, Misconfigured<RetryUnknown>>,
+        )
+        .breaking(&["rate-limiter/shared-retry-after"]),
+        realistic(
             "connect-checks-store-first",
             "connect checks the URL, prefix and timeout before the bucket config, so a config with two defects reports the wrong one",
             &[SHARED_BASICS.id],

@@ -246,6 +246,8 @@ pub trait UsageFlaw: Send + Sync + 'static {
     const OVERSIZE_WAITS: bool = false;
     /// Check the store's settings before the bucket's.
     const STORE_CHECKED_FIRST: bool = false;
+    /// Report every denial with `retry_after` zero, as if the store only said yes or no.
+    const RETRY_UNKNOWN: bool = false;
 }
 
 macro_rules! usage_flaws {
@@ -264,6 +266,7 @@ usage_flaws! {
     NoTimeout => NO_TIMEOUT,
     OversizeWaits => OVERSIZE_WAITS,
     StoreCheckedFirst => STORE_CHECKED_FIRST,
+    RetryUnknown => RETRY_UNKNOWN,
 }
 
 /// The reference shared bucket, misused in one way.
@@ -319,6 +322,15 @@ impl<F: UsageFlaw> SharedRateLimiter for Misconfigured<F> {
             .into());
         }
         let key = if F::KEY_IGNORED { "" } else { key };
-        self.inner.try_acquire(key, tokens)
+        match self.inner.try_acquire(key, tokens) {
+            // The bug: the wait the store computed is dropped.
+            Err(SharedError::Limited(AcquireError::RateLimited { .. })) if F::RETRY_UNKNOWN => {
+                Err(AcquireError::RateLimited {
+                    retry_after: Duration::ZERO,
+                }
+                .into())
+            }
+            other => other,
+        }
     }
 }
