@@ -1,6 +1,6 @@
 //! [`TokenBucket`]: one bucket in one 64-bit atomic while it fits (designed in [`super`]).
 
-use super::limits::{Limits, div_ceil, nanos_to_duration};
+use super::limits::{Limits, WIDE, div_ceil, nanos_to_duration, narrow};
 use crate::clock::Clock;
 use crate::rate_limiter::{AcquireError, BucketConfig, ConfigError, RateLimiter};
 use parking_lot::Mutex;
@@ -97,16 +97,16 @@ impl TokenBucket {
     /// value found. Writes nothing when `new` is `current`.
     #[inline]
     fn replace(&self, current: u64, new: u128) -> Result<(), u64> {
-        match u64::try_from(new) {
-            Ok(new) if new == current => Ok(()),
-            Ok(new) if new != WIDE => self
+        match narrow(new) {
+            Some(new) if new == current => Ok(()),
+            Some(new) => self
                 .full_at
                 .narrow
                 .compare_exchange_weak(current, new, Ordering::Release, Ordering::Acquire)
                 .map(drop),
             // Outgrown 64 bits (a clock near the end of `u64` ns times a rate, or a queue more
             // than 2^64 grains deep): move the value behind the mutex, once and for all.
-            _ => self.widen(current, new),
+            None => self.widen(current, new),
         }
     }
 
@@ -166,7 +166,8 @@ enum Retry {
 /// real quotas and clocks is always, and behind a mutex from the first time it does not.
 ///
 /// The switch is one-way, so there is never a question of which of the two is current: the
-/// atomic holds either the value or [`WIDE`], and once it holds `WIDE` it never changes again.
+/// atomic holds either the value or [`WIDE`] (which [`narrow`] never yields: the marker for "the
+/// value has moved to `wide`"), and once it holds `WIDE` it never changes again.
 ///
 /// It is aligned to 128 bytes so that nothing else shares its cache lines (the CPU fetches
 /// lines in pairs): every grant writes it, and a write moves the line to the writing core, so a
@@ -180,18 +181,14 @@ struct AtomicFullAt {
     wide: Mutex<u128>,
 }
 
-/// The marker in [`AtomicFullAt::narrow`] for "the value has moved to [`AtomicFullAt::wide`]".
-/// It cannot be a value: every `full_at` of `u64::MAX` or more is stored wide.
-const WIDE: u64 = u64::MAX;
-
 impl AtomicFullAt {
     fn new(full_at: u128) -> Self {
-        match u64::try_from(full_at) {
-            Ok(narrow) if narrow != WIDE => Self {
+        match narrow(full_at) {
+            Some(narrow) => Self {
                 narrow: AtomicU64::new(narrow),
                 wide: Mutex::new(0),
             },
-            _ => Self {
+            None => Self {
                 narrow: AtomicU64::new(WIDE),
                 wide: Mutex::new(full_at),
             },

@@ -102,6 +102,21 @@ impl Limits {
     }
 }
 
+/// The value a 64-bit store of `full_at` holds to say "the value is kept wide, elsewhere":
+/// never a value itself, since [`narrow`] leaves it out.
+pub(super) const WIDE: u64 = u64::MAX;
+
+/// `full_at` in 64 bits when it fits there, which for every real quota and clock it does (see
+/// "64 bits, and 128 when needed" in the module docs); `None` when it must be kept wide.
+///
+/// Every solution here stores `full_at` in 64 bits by this one rule, and keeps the rare wide
+/// value elsewhere, exactly. `WIDE` itself counts as wide, so that a 64-bit store may use it as
+/// its marker.
+#[inline]
+pub(super) fn narrow(full_at: u128) -> Option<u64> {
+    u64::try_from(full_at).ok().filter(|&n| n != WIDE)
+}
+
 // The two helpers below take a 64-bit path whenever the numbers fit (a wait of less than 2^64
 // grains, or 584 years), so almost always: a 64-bit division is one instruction, while a
 // 128-bit division is a call into a software routine several times slower.
