@@ -52,9 +52,10 @@
 //! is [`u32::MAX`], so every request is granted: the groups measure the path to a tenant's bucket.
 //! Every tenant is touched once before measuring, so no insertion is timed.
 //!
-//! Before the groups, the bench prints the memory a tenant costs: the bytes allocated (net of
-//! frees, counted by a [`stats_alloc`] global allocator) to create a limiter and give
-//! [`MEMORY_TENANTS`] tenants one request each, divided by that number.
+//! Before the groups, the bench prints the memory a tenant costs (`keyed-memory`): the bytes
+//! allocated (net of frees, counted by a [`stats_alloc`] global allocator) to create a limiter
+//! and give [`MEMORY_TENANTS`] tenants one request each, divided by that number, for the
+//! reference and governor's keyed limiter in the same run.
 //!
 //! # Stage 5: one limit for a fleet
 //!
@@ -65,7 +66,9 @@
 //!   distributed and what pipelining wins back.
 //!
 //! Run with `cargo bench --bench rate_limiter` (add `--features exercise` to include the
-//! candidate's solution, once it no longer panics with `todo!()`).
+//! candidate's solution, once it no longer panics with `todo!()`). Criterion's filters also pick
+//! the reports printed outside its groups: `cargo bench --bench rate_limiter -- keyed` prints
+//! the memory per tenant and runs both keyed groups, `-- duel` prints only the duels.
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use governor::Quota;
@@ -713,11 +716,51 @@ fn bench_shared(c: &mut Criterion) {
     group.finish();
 }
 
+/// Whether the command line's filters select `name`: criterion filters its own groups, and
+/// this does the same for the reports printed outside them (`keyed-memory`, `duel-allowed`,
+/// `duel-denied`) and for the Redis server `shared` starts. A filter selects every name that
+/// contains it (`keyed` selects the memory report and both keyed groups); no filter, all.
+fn selected(name: &str) -> bool {
+    /// Criterion's options that take a value, which is not a filter.
+    const VALUED: [&str; 16] = [
+        "--save-baseline",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--color",
+        "--profile-time",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filters: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, arg)| {
+            !arg.starts_with('-') && (*i == 0 || !VALUED.contains(&args[i - 1].as_str()))
+        })
+        .map(|(_, arg)| arg)
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+}
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
-    report_memory();
+    if selected("keyed-memory") {
+        report_memory();
+    }
     for case in [Case::Allowed, Case::Denied] {
-        report_duel(case, 2);
+        if selected(&format!("duel-{}", case.name())) {
+            report_duel(case, 2);
+        }
     }
     for case in [Case::Allowed, Case::Denied] {
         bench_case(&mut criterion, case);
@@ -725,6 +768,8 @@ fn main() {
     for tenants in [Tenants::Disjoint, Tenants::Hot] {
         bench_keyed(&mut criterion, tenants);
     }
-    bench_shared(&mut criterion);
+    if selected("shared") {
+        bench_shared(&mut criterion);
+    }
     criterion.final_summary();
 }
