@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use lld_katas::snake_ladder::conformance::classic_board;
 use lld_katas::snake_ladder::{
     BoardSpec, ChainRule, DiceSpec, ExtraTurn, Game, Jump, Overshoot, Rules, SnakeLadder,
-    SplitMix64, reference,
+    SplitMix64, generate, reference,
 };
 use std::hint::black_box;
 
@@ -97,14 +97,32 @@ fn analysis<B: SnakeLadder>(c: &mut Criterion, label: &str) {
     group.finish();
 }
 
+/// The boards of the README's scaling table: N squares with N / 1,000 jumps (alternately snakes
+/// and ladders, 1 to 100 squares long), seed 1, classic rules. 10⁶ squares is left to the
+/// table's own run (`kata analyze` under `/usr/bin/time -v`): one analysis takes seconds.
+fn scaling<B: SnakeLadder>(c: &mut Criterion, label: &str) {
+    let mut group = c.benchmark_group("snake-ladder/analysis-scaling");
+    group.sample_size(10);
+    for n in [1_000u32, 10_000, 100_000] {
+        let spec = generate::random_board(n, n / 1_000, 100, 1);
+        let board = B::new(&spec, &Rules::default()).expect("a valid board");
+        group.bench_with_input(BenchmarkId::new(label, n), &board, |b, board| {
+            b.iter(|| black_box(board.analyze()));
+        });
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     turns::<reference::Board>(c, "reference");
     analysis::<reference::Board>(c, "reference");
+    scaling::<reference::Board>(c, "reference");
     #[cfg(feature = "exercise")]
     {
         use lld_katas::snake_ladder::exercise;
         turns::<exercise::Board>(c, "exercise");
         analysis::<exercise::Board>(c, "exercise");
+        scaling::<exercise::Board>(c, "exercise");
     }
 }
 

@@ -41,6 +41,31 @@ fn the_classic_board_gives_the_published_expected_length() {
 }
 
 #[test]
+fn the_distribution_stops_at_the_tail_bound_and_says_so() {
+    let o = analyze(&["--board", &board("classic.txt"), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    // No progress bar (or anything else) besides the JSON.
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    let tail = v["tail_mass"].as_f64().unwrap();
+    let bound = v["tail_bound"].as_f64().unwrap();
+    assert!((0.0..=bound).contains(&tail) && bound <= 1e-12, "{v}");
+    let cdf = v["finished_within"].as_array().unwrap();
+    let last = cdf.last().unwrap().as_f64().unwrap();
+    // What is unaccounted is exactly what the last entry leaves (up to rounding).
+    assert!((1.0 - last - tail).abs() < 1e-13, "{last} {tail}");
+    let before = cdf[cdf.len() - 2].as_f64().unwrap();
+    assert!(
+        1.0 - before > bound * 0.5,
+        "stopped later than needed: {before}"
+    );
+}
+
+#[test]
 fn text_output_shows_the_figures_and_a_chart() {
     let o = analyze(&["--board", &board("classic.txt")]);
     assert_eq!(o.status.code(), Some(0));
@@ -49,6 +74,7 @@ fn text_output_shows_the_figures_and_a_chart() {
         "expected turns : 39.2251",
         "median turns   : 32",
         "shortest game  : 7",
+        "tail mass      : ",
         "█",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
@@ -182,4 +208,20 @@ fn katas_without_a_tool_say_which_have_one() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("snake-ladder"));
+}
+
+/// Writes the boards of the README's scaling table (N = 10³ … 10⁶, N / 1,000 jumps of 1 to 100
+/// squares, seed 1) into `$SCALING_DIR` (default: the system's temp dir), for timing
+/// `kata analyze` on them: `cargo test --test analyze -- --ignored scaling_boards`.
+#[test]
+#[ignore = "writes files for a measurement; run by hand"]
+fn scaling_boards() {
+    use lld_katas::snake_ladder::generate::{board_file, random_board};
+    let dir =
+        std::env::var_os("SCALING_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    for n in [1_000u32, 10_000, 100_000, 1_000_000] {
+        let path = dir.join(format!("scaling-{n}.txt"));
+        std::fs::write(&path, board_file(&random_board(n, n / 1_000, 100, 1))).unwrap();
+        println!("{}", path.display());
+    }
 }

@@ -28,4 +28,5 @@ lld_katas::conformance_tests! {
     stage4_expected_turns_exact => "snake-ladder/stage4/expected-turns-exact",
     stage4_distribution_exact => "snake-ladder/stage4/distribution-exact",
     stage4_monte_carlo_agreement => "snake-ladder/stage4/monte-carlo-agreement",
+    stage4_analysis_at_scale => "snake-ladder/stage4/analysis-at-scale",
 }

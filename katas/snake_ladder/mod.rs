@@ -44,6 +44,7 @@
 mod board_file;
 pub mod conformance;
 pub mod exercise;
+pub mod generate;
 // Not in the library's own unit-test build, which never grades a mutant (see Cargo.toml).
 #[cfg(all(feature = "mutants", not(test)))]
 pub mod mutants;
@@ -364,7 +365,8 @@ pub struct Analysis {
     /// Expected number of turns (rolls, forfeited ones included) to finish (rule
     /// `snake-ladder/expected-turns`).
     pub expected_turns: f64,
-    /// The smallest k with P(finished within k turns) ≥ 1/2 (rule `snake-ladder/distribution`).
+    /// The smallest k with P(finished within k turns) ≥ 1/2 (rule `snake-ladder/distribution`);
+    /// where that probability is exactly 1/2, k itself (rule `snake-ladder/median-tie`).
     pub median_turns: u32,
     /// The fewest turns in which the game can be finished.
     pub shortest_game: u32,
@@ -464,11 +466,15 @@ pub trait SnakeLadder: Sized + Send + Sync + 'static {
     fn new_game(&self, players: usize, dice: Box<dyn Dice>) -> Result<Self::Game, GameError>;
 
     /// Exact figures for one player's game on this board under its rules (stage 4): no
-    /// simulation.
+    /// simulation. Exact on every valid board up to [`MAX_SQUARES`] squares, where a game can
+    /// last hundreds of thousands of turns, and fast enough to analyse a 1,000,000-square board
+    /// in seconds: no cap on the turns followed, and no cost of squares × turns (rule
+    /// `snake-ladder/analysis-at-scale`).
     fn analyze(&self) -> Analysis;
 
     /// `P(finished within k turns)` for `k` in `0..=turns`, exactly (stage 4). Entry 0 is 0
-    /// (rule `snake-ladder/distribution`).
+    /// (rule `snake-ladder/distribution`). The same scale applies as for
+    /// [`SnakeLadder::analyze`] (rule `snake-ladder/analysis-at-scale`).
     fn finished_within(&self, turns: u32) -> Vec<f64>;
 }
 

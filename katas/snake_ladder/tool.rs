@@ -6,14 +6,20 @@
 //!                           [--dice NdF] [--chains forbid|follow] [--extra-turn]
 //! ```
 //!
+//! The distribution is computed until the games still running (plus the mass pruned on the way)
+//! weigh at most [`TAIL_BOUND`], 10⁻¹²; that remainder is printed as `tail mass` (`tail_mass` in
+//! JSON), so `P(finished within k)` is exact from below to within it. On a terminal, long
+//! analyses show a progress bar on stderr; with `--format json`, or when stdout or stderr is
+//! not a terminal, nothing but the result is written.
+//!
 //! Exit codes: 0 on success, 1 when the board file cannot be read or the board is invalid, 2 on
 //! usage errors (one line naming the valid choices).
 
-use super::reference::Board;
-use super::{
-    Analysis, ChainRule, DiceSpec, ExtraTurn, MAX_DICE, MAX_FACES, Overshoot, Rules, SnakeLadder,
-};
+use super::reference::{Board, TAIL_BOUND};
+use super::{ChainRule, DiceSpec, ExtraTurn, MAX_DICE, MAX_FACES, Overshoot, Rules, SnakeLadder};
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,24 +78,26 @@ pub fn run(args: &[String]) -> ExitCode {
         Ok(b) => b,
         Err(e) => return failure(&format!("{name}: invalid board: {e}")),
     };
-    let analysis = board.analyze();
-    // Enough turns to see 99.9 % of games end (capped, for boards with very long tails).
-    let horizon = analysis
-        .median_turns
-        .saturating_mul(6)
-        .saturating_add(20)
-        .min(200_000);
-    let mut cdf = board.finished_within(horizon);
-    if let Some(cut) = cdf.iter().position(|&p| p >= 0.999) {
-        cdf.truncate(cut + 1);
-    }
+    let quiet = json || !std::io::stderr().is_terminal() || !std::io::stdout().is_terminal();
+    let progress = Progress::new(quiet);
+    // One pass of each kind: the linear solve, the search, and the distribution up to the
+    // tail bound, from which the median is read (the same figures `analyze()` returns).
+    let expected_turns = board.expected_turns(&mut |share| progress.solving(share));
+    let shortest_game = board.shortest_game();
+    let dist = board.distribution(TAIL_BOUND, MAX_TURNS, &mut |turns, finished| {
+        progress.propagating(turns, finished)
+    });
+    progress.done();
     let report = Report {
         name: &name,
         squares: spec.squares,
         jumps: spec.jumps.len(),
         rules,
-        analysis,
-        cdf,
+        expected_turns,
+        median_turns: dist.median(),
+        shortest_game,
+        cdf: dist.finished_within,
+        tail_mass: dist.tail_mass,
     };
     if json {
         println!("{}", report.json());
@@ -170,14 +178,65 @@ fn settings(args: &Args) -> Result<(Rules, bool), String> {
     ))
 }
 
+/// A turn limit for boards whose games almost never end: the distribution stops there, and
+/// `tail_mass` says how much is left.
+const MAX_TURNS: u32 = 100_000_000;
+
+/// The progress bar on stderr (hidden when quiet): first the solve, then the distribution.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(Some(1_000), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>14} [{bar:30}] {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        };
+        Self { bar }
+    }
+
+    fn solving(&self, share: f64) {
+        self.bar.set_prefix("expected turns");
+        self.bar.set_position((share * 1_000.0) as u64);
+        self.bar
+            .set_message(format!("{:.0} % of squares", share * 100.0));
+    }
+
+    fn propagating(&self, turns: u32, finished: f64) {
+        self.bar.set_prefix("distribution");
+        self.bar.set_position((finished * 1_000.0) as u64);
+        self.bar.set_message(format!(
+            "turn {turns}, {:.3} % of games finished",
+            finished * 100.0
+        ));
+    }
+
+    fn done(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 struct Report<'a> {
     name: &'a str,
     squares: u32,
     jumps: usize,
     rules: Rules,
-    analysis: Analysis,
-    /// P(finished within k), k = 0…
+    expected_turns: f64,
+    /// `None` when the turn limit came first.
+    median_turns: Option<u32>,
+    shortest_game: u32,
+    /// P(finished within k), k = 0…, up to the tail bound.
     cdf: Vec<f64>,
+    /// What the last entry of `cdf` leaves unaccounted.
+    tail_mass: f64,
 }
 
 impl Report<'_> {
@@ -211,39 +270,49 @@ impl Report<'_> {
     }
 
     fn json(&self) -> String {
-        let a = self.analysis;
         serde_json::json!({
             "board": self.name,
             "squares": self.squares,
             "jumps": self.jumps,
             "rules": self.rules_line(),
-            "expected_turns": a.expected_turns,
-            "median_turns": a.median_turns,
-            "shortest_game": a.shortest_game,
+            "expected_turns": self.expected_turns,
+            "median_turns": self.median_turns,
+            "shortest_game": self.shortest_game,
             "finished_within": self.cdf,
             "game_length_distribution": self.lengths(),
+            "tail_mass": self.tail_mass,
+            "tail_bound": TAIL_BOUND,
         })
         .to_string()
     }
 
+    fn median_text(&self) -> String {
+        self.median_turns.map_or_else(
+            || format!("more than {} (turn limit)", self.cdf.len() - 1),
+            |m| m.to_string(),
+        )
+    }
+
     fn text(&self) -> String {
-        let a = self.analysis;
         let mut out = format!(
             "board          : {} — {} squares, {} jumps\nrules          : {}\n\
-             expected turns : {:.4}\nmedian turns   : {}\nshortest game  : {}\n\n",
+             expected turns : {:.4}\nmedian turns   : {}\nshortest game  : {}\n\
+             tail mass      : {:.1e} (unfinished after turn {}, bound {TAIL_BOUND:.0e})\n\n",
             self.name,
             self.squares,
             self.jumps,
             self.rules_line(),
-            a.expected_turns,
-            a.median_turns,
-            a.shortest_game
+            self.expected_turns,
+            self.median_text(),
+            self.shortest_game,
+            self.tail_mass,
+            self.cdf.len() - 1,
         );
         // Group turns into at most 25 rows, each bar proportional to P(length in the row).
         const ROWS: usize = 25;
         const WIDTH: f64 = 50.0;
         let lengths = self.lengths();
-        let first = a.shortest_game.max(1) as usize;
+        let first = (self.shortest_game.max(1) as usize).min(lengths.len().saturating_sub(1));
         let last = lengths.len().saturating_sub(1).max(first);
         let per_row = (last - first + 1).div_ceil(ROWS).max(1);
         let rows: Vec<(usize, usize, f64)> = (first..=last)
@@ -277,8 +346,8 @@ impl Report<'_> {
             ));
         }
         out.push_str(&format!(
-            "(chart stops where {:.1} % of games have ended)\n",
-            self.cdf.last().copied().unwrap_or(0.0) * 100.0
+            "(the distribution stops where at most {:.1e} of the probability is unaccounted)\n",
+            self.tail_mass
         ));
         out
     }

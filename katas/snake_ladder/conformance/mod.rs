@@ -32,7 +32,7 @@ pub use model::{CLASSIC_EXPECTED_TURNS, Oracle, classic_board};
 pub use stage1::{board_file, chains_and_cycles, invalid_boards, unreachable, valid_boards};
 pub use stage2::{chained_jumps, dice, extra_turns, overshoot, replay, turn_order, win_on_last};
 pub use stage3::{long_chains, many_players};
-pub use stage4::{distribution, expected_turns, monte_carlo};
+pub use stage4::{analysis_at_scale, distribution, expected_turns, monte_carlo};
 
 use super::SnakeLadder;
 use crate::grading::{Check, Criterion, Rule};
@@ -194,6 +194,15 @@ pub const MONTE_CARLO: Criterion = Criterion::new(
     "4,000 single-player games played with the solution's own engine and seeded dice have a mean length within 5 standard errors of analyze().expected_turns, and the share finished within the median within 5 standard errors of finished_within",
     "the game and the analysis must share one move function; a turn counted in one and not the other shows here",
 );
+/// The analysis at the largest board size.
+pub const ANALYSIS_AT_SCALE: Criterion = Criterion::new(
+    "snake-ladder/stage4/analysis-at-scale",
+    4,
+    3,
+    "the analysis is exact on a 1,000,000-square board, in seconds",
+    "on a board of MAX_SQUARES (1,000,000) squares whose every game is the same 900,000 turns (a one-faced die, 100 ladders), analyze() gives expected_turns, median_turns and shortest_game of 900,000, and finished_within(900,000) is 0 up to the last entry and 1 there — within the criterion's deadline",
+    "games on a million squares last hundreds of thousands of turns: never cap the turns you follow, and push forward only the squares that hold probability, not every square of the board on every turn",
+);
 
 /// Every criterion of this kata, in rubric order.
 pub const CRITERIA: &[Criterion] = &[
@@ -214,6 +223,7 @@ pub const CRITERIA: &[Criterion] = &[
     EXPECTED_TURNS,
     DISTRIBUTION,
     MONTE_CARLO,
+    ANALYSIS_AT_SCALE,
 ];
 
 /// Every check, bound to the implementation `B`.
@@ -236,6 +246,7 @@ pub fn suite<B: SnakeLadder>() -> Vec<Check> {
         Check::new(&EXPECTED_TURNS, expected_turns::<B>),
         Check::new(&DISTRIBUTION, distribution::<B>),
         Check::new(&MONTE_CARLO, monte_carlo::<B>),
+        Check::new(&ANALYSIS_AT_SCALE, analysis_at_scale::<B>),
     ]
 }
 
@@ -386,5 +397,15 @@ pub const RULES: &[Rule] = &[
         "snake-ladder/distribution",
         "finished_within(k) has k + 1 entries, entry j exactly P(finished within j turns) with entry 0 equal to 0; median_turns is the smallest k with that probability at least 1/2, and shortest_game the fewest turns that can finish.",
         &[DISTRIBUTION.id, MONTE_CARLO.id],
+    ),
+    Rule::new(
+        "snake-ladder/median-tie",
+        "median_turns is the smallest k with P(finished within k) ≥ 1/2: where that probability is exactly 1/2, k itself is the median, not k + 1.",
+        &[DISTRIBUTION.id],
+    ),
+    Rule::new(
+        "snake-ladder/analysis-at-scale",
+        "analyze and finished_within are exact on every valid board up to MAX_SQUARES squares, where a game lasts hundreds of thousands of turns: no cap on the turns followed, and fast enough for a 1,000,000-square board within the criterion's deadline.",
+        &[ANALYSIS_AT_SCALE.id],
     ),
 ];

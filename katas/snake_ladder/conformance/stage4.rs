@@ -1,4 +1,5 @@
-//! Stage 4 checks: the exact analysis, against the dense solve and against simulation.
+//! Stage 4 checks: the exact analysis, against the dense solve and against simulation, and on
+//! the largest board the contract allows.
 
 use super::describe::*;
 use super::model::*;
@@ -6,7 +7,8 @@ use super::scenario::*;
 use super::{DISTRIBUTION, EXPECTED_TURNS};
 use crate::grading::{Failure, Transcript, check_property};
 use crate::snake_ladder::{
-    BoardSpec, ChainRule, DiceSpec, ExtraTurn, Game, Jump, Overshoot, Rules, SnakeLadder,
+    BoardSpec, ChainRule, DiceSpec, ExtraTurn, Game, Jump, MAX_SQUARES, Overshoot, Rules,
+    SnakeLadder,
 };
 use proptest::prelude::*;
 
@@ -144,7 +146,71 @@ pub fn distribution<B: SnakeLadder>() -> Result<(), Failure> {
     for case in fixed_analysis_boards() {
         check(case)?;
     }
+    for case in tie_boards() {
+        check(case.clone())?;
+        median_on_the_tie::<B>(&case)?;
+    }
     check_property(&DISTRIBUTION, 80, analysis_boards(), check)
+}
+
+/// Boards on which `P(finished within k)` is exactly 1/2 for some k: with two-faced dice every
+/// probability is a sum of powers of two, so the oracle's figures — and any sound solution's —
+/// carry no rounding at all.
+fn tie_boards() -> Vec<BoardCase> {
+    let d2 = Rules {
+        dice: DiceSpec { count: 1, faces: 2 },
+        ..Rules::default()
+    };
+    vec![
+        // P(within 1) = P(roll 2) = 1/2.
+        BoardCase(
+            BoardSpec {
+                squares: 2,
+                jumps: vec![],
+            },
+            d2,
+        ),
+        // P(within 2) = P(1, 2) + P(2, 1) = 1/2.
+        BoardCase(
+            BoardSpec {
+                squares: 3,
+                jumps: vec![],
+            },
+            d2,
+        ),
+        // P(within 2) = P(a 2 up the ladder to 4, then any roll finishes) = 1/2.
+        BoardCase(
+            BoardSpec {
+                squares: 5,
+                jumps: vec![Jump::ladder(2, 4)],
+            },
+            Rules {
+                overshoot: Overshoot::Finish,
+                ..d2
+            },
+        ),
+    ]
+}
+
+/// The median is the smallest k with P(finished within k) ≥ 1/2: on an exact tie it is that k,
+/// not the next one.
+fn median_on_the_tie<B: SnakeLadder>(case: &BoardCase) -> Result<(), Failure> {
+    let (oracle, board, log) = analysed::<B>(case)?;
+    let want = oracle.finished_within(8);
+    let Some(k) = want.iter().position(|&p| p >= 0.5) else {
+        return Ok(());
+    };
+    let got = board.analyze().median_turns;
+    if want[k] == 0.5 && got as usize != k {
+        return Err(Failure::new(
+            format!("{log}\nanalyze()"),
+            format!(
+                "median_turns = {k}: P(finished within {k}) = 1/2 exactly, and the median is the smallest k with P ≥ 1/2"
+            ),
+            format!("median_turns = {got}"),
+        ));
+    }
+    Ok(())
 }
 
 /// 4,000 simulated games agree with the exact figures.
@@ -247,6 +313,63 @@ pub fn monte_carlo<B: SnakeLadder>() -> Result<(), Failure> {
                 format!("finished_within({median}) = {p_median:.4}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The analysis of a MAX_SQUARES board whose game lasts 900,000 turns, exactly.
+pub fn analysis_at_scale<B: SnakeLadder>() -> Result<(), Failure> {
+    const LADDERS: u32 = 100;
+    const SKIP: u32 = 1_000;
+    let n = MAX_SQUARES;
+    // A one-faced die moves one square a turn, so every game is the same walk: N squares less
+    // the ones the ladders skip.
+    let spec = BoardSpec {
+        squares: n,
+        jumps: (0..LADDERS)
+            .map(|i| Jump::ladder(5_000 + 10_000 * i, 5_000 + 10_000 * i + SKIP))
+            .collect(),
+    };
+    let rules = Rules {
+        dice: DiceSpec { count: 1, faces: 1 },
+        ..Rules::default()
+    };
+    let turns = n - LADDERS * SKIP;
+    let log = Transcript::new(format!(
+        "board: squares = {n}; ladder 5000 -> 6000; ladder 15000 -> 16000; … ladder 995000 -> 996000 ({LADDERS} ladders of {SKIP} squares)\nrules: {}\n(every game is the same {turns} one-square moves)",
+        describe_rules(&rules)
+    ));
+    let board = build::<B>(&spec, &rules, &log)?;
+    let a = board.analyze();
+    let exact = close(a.expected_turns, f64::from(turns), 1e-9)
+        && a.median_turns == turns
+        && a.shortest_game == turns;
+    if !exact {
+        return Err(Failure::new(
+            format!("{log}\nanalyze()"),
+            format!("expected_turns = {turns}, median_turns = {turns}, shortest_game = {turns}"),
+            format!(
+                "expected_turns = {:.3}, median_turns = {}, shortest_game = {}",
+                a.expected_turns, a.median_turns, a.shortest_game
+            ),
+        ));
+    }
+    let got = board.finished_within(turns);
+    let input = format!("{log}\nfinished_within({turns})");
+    if got.len() != turns as usize + 1 {
+        return Err(Failure::new(
+            input,
+            format!("{} entries (k = 0..={turns})", turns + 1),
+            format!("{} entries", got.len()),
+        ));
+    }
+    let want = |k: usize| if k == turns as usize { 1.0 } else { 0.0 };
+    if let Some(k) = (0..got.len()).find(|&k| !close(got[k], want(k), 1e-9)) {
+        return Err(Failure::new(
+            input,
+            format!("P(finished within {k} turns) = {}", want(k)),
+            format!("{:.12}", got[k]),
+        ));
     }
     Ok(())
 }

@@ -74,7 +74,14 @@ pub trait Flaw: Send + Sync + 'static {
     const STREAK_KEPT_AFTER_FORFEIT: bool = false;
     /// Any top face earns an extra turn.
     const EXTRA_ON_ANY_TOP_FACE: bool = false;
+    /// The median is the first k with P(finished within k) > 1/2.
+    const MEDIAN_ABOVE_HALF: bool = false;
+    /// The distribution is followed for at most `TURN_CAP` turns.
+    const TURNS_CAPPED: bool = false;
 }
+
+/// How far the capped analysis follows a game.
+const TURN_CAP: u32 = 200_000;
 
 macro_rules! flaws {
     ($($(#[$doc:meta])* $name:ident => $flag:ident;)+) => {
@@ -151,6 +158,10 @@ flaws! {
     StreakKeptAfterForfeit => STREAK_KEPT_AFTER_FORFEIT;
     /// See the catalogue.
     ExtraOnAnyTopFace => EXTRA_ON_ANY_TOP_FACE;
+    /// See the catalogue.
+    MedianAboveHalf => MEDIAN_ABOVE_HALF;
+    /// See the catalogue.
+    TurnsCapped => TURNS_CAPPED;
 }
 
 /// A board with the bug `F`.
@@ -301,10 +312,25 @@ impl<F: Flaw> SnakeLadder for Flawed<F> {
             a.median_turns += 1;
             a.shortest_game += 1;
         }
+        if F::MEDIAN_ABOVE_HALF {
+            // Past the true median P only grows, so the strict median is at most a few later.
+            let horizon = a.median_turns.saturating_mul(2).saturating_add(16);
+            let p = self.checked().finished_within(horizon);
+            a.median_turns = p.iter().position(|&q| q > 0.5).unwrap_or(p.len()) as u32;
+        }
+        if F::TURNS_CAPPED {
+            a.median_turns = a.median_turns.min(TURN_CAP);
+        }
         a
     }
 
     fn finished_within(&self, turns: u32) -> Vec<f64> {
+        if F::TURNS_CAPPED && turns > TURN_CAP {
+            let mut p = self.checked().finished_within(TURN_CAP);
+            let last = p.last().copied().unwrap_or(0.0);
+            p.resize(turns as usize + 1, last);
+            return p;
+        }
         let mut p = self.checked().finished_within(turns);
         if F::OFF_BY_ONE_TURN {
             p.insert(0, 0.0);

@@ -13,9 +13,9 @@ mod flawed;
 pub use flawed::*;
 
 use super::conformance::{
-    BOARD_FILE, CHAINED_JUMPS, CHAINS_AND_CYCLES, DICE, DISTRIBUTION, EXPECTED_TURNS, EXTRA_TURNS,
-    INVALID_BOARDS, LONG_CHAINS, MANY_PLAYERS, MONTE_CARLO, OVERSHOOT, REPLAY, TURN_ORDER,
-    UNREACHABLE, VALID_BOARDS, WIN_ON_LAST, suite,
+    ANALYSIS_AT_SCALE, BOARD_FILE, CHAINED_JUMPS, CHAINS_AND_CYCLES, DICE, DISTRIBUTION,
+    EXPECTED_TURNS, EXTRA_TURNS, INVALID_BOARDS, LONG_CHAINS, MANY_PLAYERS, MONTE_CARLO, OVERSHOOT,
+    REPLAY, TURN_ORDER, UNREACHABLE, VALID_BOARDS, WIN_ON_LAST, suite,
 };
 use super::{
     Analysis, BoardError, BoardSpec, Dice, GameError, ParseError, Rules, SnakeLadder, reference,
@@ -245,6 +245,20 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<Flawed<ExtraOnAnyTopFace>>,
         )
         .breaking(&["snake-ladder/extra-turn"]),
+        realistic(
+            "median-above-half",
+            "finds the median with P(finished within k) > 1/2 instead of ≥ 1/2, so where the probability is exactly 1/2 the median comes out one turn late",
+            &[DISTRIBUTION.id],
+            suite::<Flawed<MedianAboveHalf>>,
+        )
+        .breaking(&["snake-ladder/median-tie"]),
+        realistic(
+            "turns-capped",
+            "follows the distribution for at most 200,000 turns — a safety cap — so on a long board the median is the cap and every probability after it is frozen",
+            &[ANALYSIS_AT_SCALE.id],
+            suite::<Flawed<TurnsCapped>>,
+        )
+        .breaking(&["snake-ladder/analysis-at-scale"]),
     ];
     mutants.extend(hostile::mutants::<HostileSuite>());
     mutants

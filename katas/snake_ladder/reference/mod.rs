@@ -3,44 +3,45 @@
 //!
 //! Code map: this file holds the [`Board`] and its move function, shared by the game and the
 //! analysis; `parse.rs` reads board files, `validate.rs` checks a board in the documented order
-//! and resolves its chains, `game.rs` has the seeded dice and the game, `analysis.rs` the
+//! and resolves its chains, `game.rs` has the seeded dice and the game, `analysis/` the
 //! absorbing Markov chain.
 //!
-//! # The analysis, and why it is not a dense solve
+//! # The analysis, and why it is neither a dense solve nor a sweep over the whole board
 //!
 //! A single player's game is an absorbing Markov chain over *states* (square, highest rolls in a
 //! row so far), with `S = 3` streak values when extra turns are on and `S = 1` otherwise. The
 //! expected turns to finish satisfy `E[u] = 1 + Σ_r P(r) · E[next(u, r)]`, with `E = 0` once
 //! finished. Solving that densely costs O((S·N)³): 27 × 10¹² operations for 10,000 squares.
 //!
-//! But the matrix is almost triangular: a roll moves forward by at most the highest roll, and
-//! only a few transitions go *back* — snakes, bounces off N, and a streak resetting on the same
-//! square. So the solve runs **backwards from N, one square (block of ≤ 3 states) at a time**:
+//! **Expected length** (`analysis/expected.rs`). The matrix is almost triangular: a roll moves
+//! forward by at most the highest roll, and only a few transitions go *back* — snakes, bounces
+//! off N, and a streak resetting on the same square. So the solve runs backwards from N, one
+//! square (≤ 3 states) at a time, keeping every state ahead as an affine expression in the
+//! *feedback variables* (states a later square moves back to). A variable is eliminated as
+//! soon as the sweep reaches its own square, so the expressions are only as wide as the number
+//! of snakes spanning the current square, and only the last `highest roll` squares and the
+//! ladder tops are kept. Cost O(S·N·d·W) time, O((highest roll + ladders)·W) memory for the
+//! expressions, with `d` roll values and `W` the most variables open at once — linear in N
+//! for any board whose snakes do not all span each other. Exact up to rounding: no iteration to
+//! convergence, no simulation.
 //!
-//! 1. Every state that some later square can move back to (a snake's tail, a bounce target) is
-//!    made a *feedback variable* `x_k` — there are `K` of them, about the number of snakes plus
-//!    the highest roll.
-//! 2. Every other state's expectation is an affine function of the variables, `a + Σ c_k x_k`,
-//!    computed from the already-known states ahead of it; the ≤ 3 states of one square depend on
-//!    each other (stay-on-overshoot, forfeits), so each square is a tiny ≤ 3 × 3 solve.
-//! 3. Each variable's own equation gives one row of a `K × K` system, solved by Gaussian
-//!    elimination; substituting back gives the start state's expectation.
+//! **Distribution** (`analysis/distribution.rs`). `finished_within`, the median and `kata
+//! analyze`'s chart push the state distribution forward one turn at a time — but only over the
+//! window of squares that holds mass, as one shifted copy per roll value (a vectorised FIR
+//! filter) plus a sparse correction at jump starts and at N. The window's edges are pruned
+//! within a budget that is counted, so every figure is exact from below to within
+//! [`TAIL_BOUND`] (10⁻¹²), and `kata analyze` stops where the unfinished mass is below it.
+//! Cost O(d·S·Σ window) for the turns played: on a board of a million squares the front is a
+//! few thousand squares wide, not a million.
 //!
-//! Cost: O(S·N·d·K + K³) time and O(S·N·K) memory, with `d` distinct roll values. For the
-//! classic board (K ≈ 10) and for long boards with few snakes that is linear in N; for a board
-//! full of snakes it degrades gracefully towards the dense solve instead of failing. It is exact
-//! up to floating-point rounding (no iteration to convergence, no simulation).
-//!
-//! The distribution of game length (`finished_within`, median) is forward propagation of the
-//! state distribution over a precomputed sparse transition list: O(k·S·N·d) for k turns. The
-//! shortest game is a breadth-first search over states.
+//! The shortest game is a breadth-first search over states.
 
 mod analysis;
 mod game;
 mod parse;
 mod validate;
 
-pub use analysis::roll_probabilities;
+pub use analysis::{Distribution, TAIL_BOUND, roll_probabilities};
 pub use game::{Game, SeededDice, roll};
 pub use parse::parse;
 pub use validate::validate;
@@ -84,6 +85,29 @@ impl Board {
     /// (square reached after the overshoot rule, square after every jump).
     pub fn advance(&self, from: u32, roll: u32) -> (u32, u32) {
         self.inner.advance(from, roll)
+    }
+
+    /// The expected number of turns alone (the linear solve behind
+    /// [`SnakeLadder::analyze`]); `progress` is told the share of squares solved, 0 to 1.
+    pub fn expected_turns(&self, progress: &mut dyn FnMut(f64)) -> f64 {
+        analysis::expected_turns(&self.inner, progress)
+    }
+
+    /// The fewest turns in which the game can be finished.
+    pub fn shortest_game(&self) -> u32 {
+        analysis::shortest_game(&self.inner)
+    }
+
+    /// The distribution of game length until the games still running plus the mass pruned on
+    /// the way weigh at most `tail_bound`, or `max_turns` turns, whichever comes first;
+    /// `progress` is told (turns played, P(finished)) every thousand turns or so.
+    pub fn distribution(
+        &self,
+        tail_bound: f64,
+        max_turns: u32,
+        progress: &mut dyn FnMut(u32, f64),
+    ) -> Distribution {
+        analysis::distribution(&self.inner, tail_bound, max_turns, progress)
     }
 }
 

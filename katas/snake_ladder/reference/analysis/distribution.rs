@@ -1,0 +1,384 @@
+//! The distribution of game length: the state distribution pushed forward one turn at a time,
+//! over the window of squares that holds mass.
+//!
+//! A turn is a small FIR filter — each roll value shifts the window and scales it, one `axpy`
+//! per roll value, which the compiler vectorises — followed by a sparse correction that moves
+//! the mass landing on a jump's start to the jump's end, and the overshoot rule on the last
+//! squares. Only the window `lo..=hi` of squares that can hold mass is touched, so a turn costs
+//! O(d · S · window) instead of O(d · S · N): on a long board the mass front is a few
+//! thousand squares wide, not a million.
+//!
+//! The edges of the window are *pruned*: each turn, the mass at either end that is smaller than
+//! a share of the pruning budget is dropped, and every dropped bit is counted. The total
+//! dropped never exceeds the budget (each turn takes at most 2⁻¹⁶ of what is left of it), so
+//! `P(finished within k)` is exact from below to within the budget: the true value lies in
+//! `[finished, finished + pruned]`.
+
+use super::Moves;
+use crate::snake_ladder::Overshoot;
+
+/// The probability mass the distribution may leave unaccounted: it stops once the games still
+/// running plus the mass pruned on the way weigh at most this.
+pub const TAIL_BOUND: f64 = 1e-12;
+
+/// Each turn may prune at most this share of the pruning budget still left.
+const PRUNE_SHARE: f64 = 1.0 / 65_536.0;
+
+/// Below this much unfinished mass (by the running sum) the exact stopping test is taken.
+const ROUGHLY_DONE: f64 = 1e-6;
+
+/// How often (in turns) the propagation reports progress.
+const REPORT_EVERY: u32 = 1 << 10;
+
+/// The distribution of one player's game length, up to a tail bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    /// `P(finished within k turns)` for `k = 0, 1, …` up to the turn where the tail bound was
+    /// met (or the turn limit). Each entry is exact from below to within `tail_mass`.
+    pub finished_within: Vec<f64>,
+    /// The probability not accounted as finished by the last entry: the games still running
+    /// then, plus every bit of mass pruned on the way. The true `P(finished within k)` lies in
+    /// `[finished_within[k], finished_within[k] + tail_mass]`.
+    pub tail_mass: f64,
+}
+
+impl Distribution {
+    /// The smallest k with `P(finished within k) ≥ 1/2` (up to rounding), if the distribution
+    /// reaches it.
+    pub fn median(&self) -> Option<u32> {
+        self.finished_within
+            .iter()
+            .position(|&p| p >= HALF)
+            .map(|k| k as u32)
+    }
+}
+
+/// One half, less what rounding may take off an exact tie.
+const HALF: f64 = 0.5 - 1e-12;
+
+/// The smallest k with `P(finished within k) ≥ 1/2`.
+pub(super) fn median(m: &Moves) -> u32 {
+    let mut front = Front::new(m, TAIL_BOUND / 2.0);
+    let mut k = 0;
+    while front.finished() < HALF && k < u32::MAX {
+        front.step();
+        k += 1;
+    }
+    k
+}
+
+/// The distribution until the games still running plus the mass pruned weigh at most
+/// `tail_bound`, or `max_turns` turns. `progress` is told (turns, P(finished)) now and then.
+pub(super) fn distribution(
+    m: &Moves,
+    tail_bound: f64,
+    max_turns: u32,
+    progress: &mut dyn FnMut(u32, f64),
+) -> Distribution {
+    let mut front = Front::new(m, tail_bound / 2.0);
+    let mut cdf = vec![0.0];
+    let mut turns = 0;
+    while turns < max_turns {
+        front.step();
+        turns += 1;
+        cdf.push(front.finished());
+        if turns.is_multiple_of(REPORT_EVERY) {
+            progress(turns, front.finished());
+        }
+        // The window's sum is the exact test, taken only near the end: the running sum of
+        // finished mass is off by rounding (each turn's probabilities sum to 1 only within
+        // ~10⁻¹⁶), which over 10⁵ turns is more than the bound itself.
+        if 1.0 - front.finished() <= ROUGHLY_DONE && front.remaining() + front.pruned <= tail_bound
+        {
+            break;
+        }
+    }
+    progress(turns, front.finished());
+    Distribution {
+        finished_within: cdf,
+        tail_mass: front.remaining() + front.pruned,
+    }
+}
+
+/// The state distribution after some turns: mass per (streak, square) inside `lo..=hi`.
+pub(super) struct Front<'m, 'a> {
+    m: &'m Moves<'a>,
+    /// `cur[k][s]`: P(on square s with k highest rolls in a row, game not over).
+    cur: Vec<Vec<f64>>,
+    /// All zero between turns; the next turn is built here.
+    next: Vec<Vec<f64>>,
+    /// With extra turns: the mass of every streak, summed (the non-highest rolls ignore it);
+    /// all zero between turns.
+    sum: Vec<f64>,
+    /// The squares that may hold mass; `None` once none does.
+    window: Option<(usize, usize)>,
+    /// Jump starts, ascending, with where the chain from each ends.
+    heads: Vec<(usize, usize)>,
+    /// P(finished so far), summed with compensation (`finished + carry`).
+    finished: f64,
+    carry: f64,
+    /// Mass dropped at the window's edges, and how much may be.
+    pruned: f64,
+    budget: f64,
+}
+
+impl<'m, 'a> Front<'m, 'a> {
+    /// Everybody at the start; at most `budget` of mass may be pruned, ever.
+    pub(super) fn new(m: &'m Moves<'a>, budget: f64) -> Self {
+        let n = m.squares() as usize;
+        let layers = usize::from(m.streaks);
+        let mut cur = vec![vec![0.0; n]; layers];
+        cur[0][0] = 1.0;
+        let heads = (1..n)
+            .filter(|&s| m.board.dest[s] as usize != s)
+            .map(|s| (s, m.board.dest[s] as usize))
+            .collect();
+        Self {
+            m,
+            cur,
+            next: vec![vec![0.0; n]; layers],
+            sum: if layers > 1 { vec![0.0; n] } else { Vec::new() },
+            window: Some((0, 0)),
+            heads,
+            finished: 0.0,
+            carry: 0.0,
+            pruned: 0.0,
+            budget,
+        }
+    }
+
+    /// P(finished within the turns played so far).
+    pub(super) fn finished(&self) -> f64 {
+        (self.finished + self.carry).min(1.0)
+    }
+
+    /// The mass of the games still running.
+    fn remaining(&self) -> f64 {
+        self.window.map_or(0.0, |(lo, hi)| {
+            self.cur
+                .iter()
+                .map(|l| l[lo..=hi].iter().sum::<f64>())
+                .sum()
+        })
+    }
+
+    /// Plays one more turn.
+    pub(super) fn step(&mut self) {
+        let Some((lo, hi)) = self.window else {
+            return;
+        };
+        let n = self.m.squares() as usize;
+        let overshoot = self.m.board.rules.overshoot;
+        let highest = self.m.highest;
+        let Self {
+            cur, next, sum, m, ..
+        } = self;
+        let mut turn = Turn {
+            n,
+            overshoot,
+            won: 0.0,
+            lo: usize::MAX,
+            hi: 0,
+        };
+        if cur.len() == 1 {
+            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls);
+        } else {
+            // Extra turns: a highest roll moves streak k to k + 1 (and forfeits from streak 2);
+            // every other roll moves the summed mass to streak 0.
+            for (s, v) in sum[lo..=hi].iter_mut().enumerate() {
+                *v = cur[0][lo + s] + cur[1][lo + s] + cur[2][lo + s];
+            }
+            let top = m.rolls.last().map_or(0.0, |&(_, p)| p);
+            let plain = &m.rolls[..m.rolls.len() - 1];
+            turn.spread_all(sum, &mut next[0], lo, hi, plain);
+            let (n0, rest) = next.split_at_mut(1);
+            let (n1, n2) = rest.split_at_mut(1);
+            turn.spread(&cur[0], &mut n1[0], lo, hi, highest as usize, top);
+            turn.spread(&cur[1], &mut n2[0], lo, hi, highest as usize, top);
+            for (d, s) in n0[0][lo..=hi].iter_mut().zip(&cur[2][lo..=hi]) {
+                *d += top * s;
+            }
+            // Zero again, as the fused filter reads around the window.
+            sum[lo..=hi].fill(0.0);
+            turn.touch(lo);
+            turn.touch(hi);
+        }
+        // Jumps: whatever landed on a jump's start moves to the end of its chain.
+        if turn.lo <= turn.hi {
+            let first = self.heads.partition_point(|&(h, _)| h < turn.lo);
+            let last = self.heads.partition_point(|&(h, _)| h <= turn.hi);
+            for &(from, to) in &self.heads[first..last] {
+                for layer in next.iter_mut() {
+                    let v = std::mem::take(&mut layer[from]);
+                    if v == 0.0 {
+                        continue;
+                    }
+                    if to == n {
+                        turn.won += v;
+                    } else {
+                        layer[to] += v;
+                        turn.lo = turn.lo.min(to);
+                        turn.hi = turn.hi.max(to);
+                    }
+                }
+            }
+        }
+        for layer in cur.iter_mut() {
+            layer[lo..=hi].fill(0.0);
+        }
+        std::mem::swap(&mut self.cur, &mut self.next);
+        // Neumaier summation: hundreds of thousands of small increments stay exact enough.
+        let t = self.finished + turn.won;
+        if self.finished.abs() >= turn.won.abs() {
+            self.carry += (self.finished - t) + turn.won;
+        } else {
+            self.carry += (turn.won - t) + self.finished;
+        }
+        self.finished = t;
+        self.window = (turn.lo <= turn.hi).then_some((turn.lo, turn.hi));
+        self.prune();
+    }
+
+    /// Drops the smallest mass at the window's ends, within this turn's share of the budget.
+    fn prune(&mut self) {
+        let Some((mut lo, mut hi)) = self.window else {
+            return;
+        };
+        let allowance = (self.budget - self.pruned).max(0.0) * PRUNE_SHARE;
+        let mut dropped = 0.0;
+        let mass = |cur: &[Vec<f64>], s: usize| cur.iter().map(|l| l[s]).sum::<f64>();
+        let clear = |cur: &mut [Vec<f64>], s: usize| cur.iter_mut().for_each(|l| l[s] = 0.0);
+        while lo <= hi {
+            let v = mass(&self.cur, lo);
+            if dropped + v > allowance {
+                break;
+            }
+            dropped += v;
+            clear(&mut self.cur, lo);
+            lo += 1;
+        }
+        while lo <= hi {
+            let v = mass(&self.cur, hi);
+            if dropped + v > allowance {
+                break;
+            }
+            dropped += v;
+            clear(&mut self.cur, hi);
+            if hi == lo {
+                lo += 1;
+                break;
+            }
+            hi -= 1;
+        }
+        self.pruned += dropped;
+        self.window = (lo <= hi).then_some((lo, hi));
+    }
+}
+
+/// One turn's bookkeeping: what finished, and which squares were written.
+struct Turn {
+    n: usize,
+    overshoot: Overshoot,
+    won: f64,
+    lo: usize,
+    hi: usize,
+}
+
+impl Turn {
+    fn touch(&mut self, s: usize) {
+        self.lo = self.lo.min(s);
+        self.hi = self.hi.max(s);
+    }
+
+    /// Moves the mass of `src[lo..=hi]` forward by every roll in `rolls` (ascending), as
+    /// [`Turn::spread`] does one roll at a time — but below N as one fused filter, each output
+    /// square computed once from the `d` squares behind it, in chunks that stay in the cache.
+    /// `src` must be zero outside `lo..=hi`.
+    fn spread_all(
+        &mut self,
+        src: &[f64],
+        dst: &mut [f64],
+        lo: usize,
+        hi: usize,
+        rolls: &[(u32, f64)],
+    ) {
+        const CHUNK: usize = 256;
+        let n = self.n;
+        let (lowest, highest) = match (rolls.first(), rolls.last()) {
+            (Some(a), Some(b)) => (a.0 as usize, b.0 as usize),
+            _ => return,
+        };
+        // The fused filter reads `highest` squares behind each output: only where those exist.
+        let first = lo + lowest;
+        let last = (hi + highest).min(n - 1);
+        if first < highest || first > last {
+            for &(r, p) in rolls {
+                self.spread(src, dst, lo, hi, r as usize, p);
+            }
+            return;
+        }
+        let mut start = first;
+        while start <= last {
+            let len = CHUNK.min(last + 1 - start);
+            let out = &mut dst[start..start + len];
+            for &(r, p) in rolls {
+                let from = &src[start - r as usize..][..len];
+                for (o, s) in out.iter_mut().zip(from) {
+                    *o += p * s;
+                }
+            }
+            start += len;
+        }
+        self.touch(first);
+        self.touch(last);
+        // N itself and past it, roll by roll (only near the end of the board).
+        for &(r, p) in rolls {
+            let r = r as usize;
+            if let Some(s) = n.checked_sub(r).filter(|s| (lo..=hi).contains(s)) {
+                self.won += p * src[s];
+            }
+            self.overshoot(src, dst, lo, hi, r, p);
+        }
+    }
+
+    /// The rolls from `src[lo..=hi]` by `r` that pass N, by the overshoot rule.
+    fn overshoot(&mut self, src: &[f64], dst: &mut [f64], lo: usize, hi: usize, r: usize, p: f64) {
+        let n = self.n;
+        for s in lo.max((n + 1).saturating_sub(r))..=hi {
+            let v = p * src[s];
+            match self.overshoot {
+                Overshoot::Stay => {
+                    dst[s] += v;
+                    self.touch(s);
+                }
+                Overshoot::Bounce => {
+                    let t = 2 * n - s - r;
+                    dst[t] += v;
+                    self.touch(t);
+                }
+                Overshoot::Finish => self.won += v,
+            }
+        }
+    }
+
+    /// Moves `p` of the mass of `src[lo..=hi]` forward by `r` squares into `dst`, with the
+    /// overshoot rule past N. Jumps are taken afterwards, by the caller.
+    fn spread(&mut self, src: &[f64], dst: &mut [f64], lo: usize, hi: usize, r: usize, p: f64) {
+        let n = self.n;
+        // Squares below N: one shifted, scaled copy (an axpy the compiler vectorises).
+        if lo + r < n {
+            let end = hi.min(n - 1 - r);
+            for (d, s) in dst[lo + r..=end + r].iter_mut().zip(&src[lo..=end]) {
+                *d += p * s;
+            }
+            self.touch(lo + r);
+            self.touch(end + r);
+        }
+        // Exactly N: won.
+        if let Some(s) = n.checked_sub(r).filter(|s| (lo..=hi).contains(s)) {
+            self.won += p * src[s];
+        }
+        // Past N: the overshoot rule.
+        self.overshoot(src, dst, lo, hi, r, p);
+    }
+}
