@@ -236,7 +236,8 @@ impl<K> Quotas<K> {
 ///
 /// - **Isolation**: each tenant's bucket behaves exactly like a [`RateLimiter`] with its own
 ///   config (`try_acquire` answers, `retry_after` included, are those of a lone bucket), whatever
-///   other tenants do, also concurrently (rule `rate-limiter/tenant-isolation`).
+///   other tenants do, also concurrently (rule `rate-limiter/tenant-isolation`), and for every
+///   config and clock reading a lone bucket accepts (rule `rate-limiter/keyed-largest-values`).
 /// - **Invisible eviction**: a tenant's bucket may be dropped from memory only when it is full —
 ///   indistinguishable from the fresh bucket that replaces it — so no answer ever changes because
 ///   of eviction (rule `rate-limiter/eviction-invisible`).

@@ -112,6 +112,11 @@ pub const RULES: &[Rule] = &[
         &[TENANT_ISOLATION.id],
     ),
     Rule::new(
+        "rate-limiter/keyed-largest-values",
+        "each tenant's answers are a lone bucket's for every config new() accepts and every clock reading: a large tier or a long idle time overflows nothing",
+        &[TENANT_ISOLATION.id],
+    ),
+    Rule::new(
         "rate-limiter/keyed-config-errors",
         "a keyed limiter's new() returns the first ConfigError of quotas.default, then of a tenant's own config",
         &[KEYED_CONFIG_ERRORS.id],

@@ -105,6 +105,31 @@ pub fn tenant_isolation<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
             Ok(())
         },
     )?;
+    // The largest tiers and idle times: tenant 0 and 1 have tiers whose refill overflows 64
+    // bits after a long idle time, everyone else a small default.
+    let large = [
+        config(3, 2, 3),
+        config(1, u64::MAX, 1),
+        config(u64::MAX, 1, 1),
+        config(1 << 60, 3, 15),
+    ];
+    for (round, &big) in large.iter().enumerate() {
+        let quotas = Quotas {
+            default: config(2, 1, 10),
+            tenants: [(0, big), (1, large[(round + 1) % large.len()])]
+                .into_iter()
+                .collect(),
+        };
+        let mut t = Tenants::<K>::new(quotas.clone())?;
+        for gap in [0, 1 << 63, 1, u64::MAX / 4 + 12_345, 7] {
+            t.advance(gap);
+            for tenant in [0, 1, 2] {
+                let capacity = quotas.tenants.get(&tenant).unwrap_or(&quotas.default).capacity;
+                t.acquire(tenant, capacity.min(1 << 40))?;
+                t.acquire(tenant, 1)?;
+            }
+        }
+    }
     // One thread per tenant, racing on a frozen clock: each gets exactly its own capacity.
     for round in 0..40u64 {
         let quotas = Quotas {

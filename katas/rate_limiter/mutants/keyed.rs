@@ -40,16 +40,17 @@ pub(super) enum Slot {
     Tier(BucketConfig),
 }
 
-/// A keyed limiter made of whole reference buckets in one map, with one [`KeyedFlaw`].
-pub struct FlawedKeyed<F> {
+/// A keyed limiter made of whole buckets `B` (the reference's unless a mutant swaps in a
+/// flawed one) in one map, with one [`KeyedFlaw`].
+pub struct FlawedKeyed<F, B = reference::TokenBucket> {
     clock: Arc<dyn Clock>,
     quotas: Quotas<u32>,
     idle_limit: u64,
-    buckets: Mutex<HashMap<Slot, (reference::TokenBucket, u64)>>,
+    buckets: Mutex<HashMap<Slot, (B, u64)>>,
     flaw: PhantomData<F>,
 }
 
-impl<F: KeyedFlaw> KeyedRateLimiter<u32> for FlawedKeyed<F> {
+impl<F: KeyedFlaw, B: RateLimiter> KeyedRateLimiter<u32> for FlawedKeyed<F, B> {
     fn new(quotas: Quotas<u32>, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let own = quotas
             .tenants
@@ -85,7 +86,7 @@ impl<F: KeyedFlaw> KeyedRateLimiter<u32> for FlawedKeyed<F> {
             buckets.retain(|_, (_, last)| now.saturating_sub(*last) <= self.idle_limit);
         }
         let (bucket, last) = buckets.entry(slot).or_insert_with(|| {
-            let bucket = reference::TokenBucket::new(config, self.clock.clone());
+            let bucket = B::new(config, self.clock.clone());
             (bucket.expect("every config was validated in new()"), now)
         });
         *last = now;

@@ -251,6 +251,13 @@ pub fn catalogue() -> Vec<Mutant> {
         )
         .breaking(&["rate-limiter/clock-after-state"]),
         realistic(
+            "keyed-refill-overflow",
+            "each tenant's bucket computes elapsed × rate in u64 (buckets kept in one map that is never swept): a tenant of a large tier idle long enough comes back to a wrapped, nearly empty bucket",
+            &[TENANT_ISOLATION.id],
+            suite::<RefBucket, FlawedKeyed<NeverEvicts, Flawed<RefillOverflow>>, RefShared>,
+        )
+        .breaking(&["rate-limiter/keyed-largest-values"]),
+        realistic(
             "tenant-configs-unchecked",
             "new() validates only the default config; a tenant's own invalid config is accepted",
             &[KEYED_CONFIG_ERRORS.id],
