@@ -206,6 +206,11 @@ pub fn caught_panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// The stack of a check's thread: a main thread's and more. Unoptimised builds (a plain
+/// `cargo run -- grade`) keep every generic frame of a property check and its shrinking on the
+/// stack, which overflowed the default 2 MiB; the stack is reserved, not touched, until used.
+const CHECK_STACK_BYTES: usize = 32 << 20;
+
 /// Runs a check on its own thread and waits at most `timeout` for it.
 ///
 /// A panic becomes `crash` (or `not_implemented` for `todo!()`); a check still running at the
@@ -216,6 +221,7 @@ pub fn run_with_watchdog(check: &Check, timeout: Duration) -> Verdict {
     let run = check.run;
     let spawned = std::thread::Builder::new()
         .name(format!("check {}", check.criterion.id))
+        .stack_size(CHECK_STACK_BYTES)
         .spawn(move || {
             super::quiet::mark_current_thread();
             let outcome = panic::catch_unwind(AssertUnwindSafe(run))
