@@ -124,7 +124,11 @@ pub fn tenant_isolation<K: KeyedRateLimiter<u32>>() -> Result<(), Failure> {
         for gap in [0, 1 << 63, 1, u64::MAX / 4 + 12_345, 7] {
             t.advance(gap);
             for tenant in [0, 1, 2] {
-                let capacity = quotas.tenants.get(&tenant).unwrap_or(&quotas.default).capacity;
+                let capacity = quotas
+                    .tenants
+                    .get(&tenant)
+                    .unwrap_or(&quotas.default)
+                    .capacity;
                 t.acquire(tenant, capacity.min(1 << 40))?;
                 t.acquire(tenant, 1)?;
             }
