@@ -209,19 +209,3 @@ fn katas_without_a_tool_say_which_have_one() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("snake-ladder"));
 }
-
-/// Writes the boards of the README's scaling table (N = 10³ … 10⁶, N / 1,000 jumps of 1 to 100
-/// squares, seed 1) into `$SCALING_DIR` (default: the system's temp dir), for timing
-/// `kata analyze` on them: `cargo test --test analyze -- --ignored scaling_boards`.
-#[test]
-#[ignore = "writes files for a measurement; run by hand"]
-fn scaling_boards() {
-    use lld_katas::snake_ladder::generate::{board_file, random_board};
-    let dir =
-        std::env::var_os("SCALING_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
-    for n in [1_000u32, 10_000, 100_000, 1_000_000] {
-        let path = dir.join(format!("scaling-{n}.txt"));
-        std::fs::write(&path, board_file(&random_board(n, n / 1_000, 100, 1))).unwrap();
-        println!("{}", path.display());
-    }
-}

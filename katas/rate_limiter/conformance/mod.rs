@@ -12,7 +12,7 @@
 //! Code map: this file holds the criteria and [`suite`]; `rules.rs` the contract's [`RULES`];
 //! `model.rs` the exact [`Oracle`]; `describe.rs` how inputs and answers are written in failure
 //! messages; `scenario.rs` the generators and replay drivers; `stage1.rs` … `stage5.rs` the checks
-//! of one stage each.
+//! of one stage each (`stage5_failures.rs`: the store down, hanging or restarted).
 
 mod describe;
 mod model;
@@ -23,6 +23,7 @@ mod stage2;
 mod stage3;
 mod stage4;
 mod stage5;
+mod stage5_failures;
 
 pub use describe::outcome;
 use describe::*;
@@ -34,6 +35,7 @@ pub use stage2::*;
 pub use stage3::*;
 pub use stage4::*;
 pub use stage5::*;
+pub use stage5_failures::*;
 
 use super::{
     AcquireError, Admission, BucketConfig, ConfigError, FailurePolicy, KeyedRateLimiter, Quotas,
