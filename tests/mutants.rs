@@ -11,8 +11,19 @@ use std::thread;
 /// How many times each (mutant, criterion) pair must be caught in a row.
 const RUNS: usize = 20;
 
+/// Every registered kata, or only those named in `KATA_ONLY` (comma-separated ids, e.g.
+/// `KATA_ONLY=parking cargo test --test mutants`) while working on one kata.
 fn katas() -> Vec<Kata> {
+    let only = std::env::var("KATA_ONLY").unwrap_or_default();
+    let only: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     lld_katas::katas()
+        .into_iter()
+        .filter(|k| only.is_empty() || only.contains(&k.id))
+        .collect()
 }
 
 /// Runs `jobs` on two threads (the suite runs on 2-core machines).
