@@ -240,7 +240,11 @@ impl<K> Quotas<K> {
 ///   config and clock reading a lone bucket accepts (rule `rate-limiter/keyed-largest-values`).
 /// - **Invisible eviction**: a tenant's bucket may be dropped from memory only when it is full —
 ///   indistinguishable from the fresh bucket that replaces it — so no answer ever changes because
-///   of eviction (rule `rate-limiter/eviction-invisible`).
+///   of eviction (rule `rate-limiter/eviction-invisible`). The promise is for a clock that
+///   never steps back. Across a step back, a dropped bucket comes back as a fresh full bucket
+///   at the earlier reading, and it may regain tokens sooner than the dropped one would have.
+///   Making a bucket's time outlive the bucket itself would cost a reading kept per tenant
+///   forever, which is what eviction exists to avoid.
 /// - **Bounded memory**: after every call, [`len`](KeyedRateLimiter::len) is at most the number of
 ///   distinct tenants that called `try_acquire` within the last 2 × [`Quotas::longest_refill`]
 ///   (rule `rate-limiter/bounded-memory`).

@@ -128,7 +128,7 @@ pub const RULES: &[Rule] = &[
     ),
     Rule::new(
         "rate-limiter/eviction-invisible",
-        "a tenant's bucket may be dropped only when it is full, so no answer changes because of eviction",
+        "a tenant's bucket may be dropped only when it is full, so no answer changes because of eviction (on a clock that never steps back)",
         &[EVICTION_INVISIBLE.id],
     ),
     Rule::new(
