@@ -243,8 +243,8 @@ impl<K> Quotas<K> {
 ///   of eviction (rule `rate-limiter/eviction-invisible`). The promise is for a clock that
 ///   never steps back. Across a step back, a dropped bucket comes back as a fresh full bucket
 ///   at the earlier reading, and it may regain tokens sooner than the dropped one would have.
-///   Making a bucket's time outlive the bucket itself would cost a reading kept per tenant
-///   forever, which is what eviction exists to avoid.
+///   Hiding that too would need a reading that outlives the bucket (kept per tenant, which
+///   eviction exists to avoid, or shared by all tenants), so the contract leaves it open.
 /// - **Bounded memory**: after every call, [`len`](KeyedRateLimiter::len) is at most the number of
 ///   distinct tenants that called `try_acquire` within the last 2 × [`Quotas::longest_refill`]
 ///   (rule `rate-limiter/bounded-memory`).
