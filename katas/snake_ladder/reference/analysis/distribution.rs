@@ -15,6 +15,7 @@
 //! `[finished, finished + pruned]`.
 
 use super::Moves;
+use super::filter;
 use crate::snake_ladder::Overshoot;
 
 /// The probability mass the distribution may leave unaccounted: it stops once the games still
@@ -112,6 +113,9 @@ pub(super) struct Front<'m, 'a> {
     sum: Vec<f64>,
     /// The squares that may hold mass; `None` once none does.
     window: Option<(usize, usize)>,
+    /// The filter of every roll, and of the rolls without the highest (see [`filter_taps`]).
+    taps: Vec<f64>,
+    plain_taps: Vec<f64>,
     /// Jump starts, ascending, with where the chain from each ends.
     heads: Vec<(usize, usize)>,
     /// P(finished so far), summed with compensation (`finished + carry`).
@@ -139,6 +143,8 @@ impl<'m, 'a> Front<'m, 'a> {
             next: vec![vec![0.0; n]; layers],
             sum: if layers > 1 { vec![0.0; n] } else { Vec::new() },
             window: Some((0, 0)),
+            taps: filter_taps(&m.rolls),
+            plain_taps: filter_taps(&m.rolls[..m.rolls.len().saturating_sub(1)]),
             heads,
             finished: 0.0,
             carry: 0.0,
@@ -171,7 +177,13 @@ impl<'m, 'a> Front<'m, 'a> {
         let overshoot = self.m.board.rules.overshoot;
         let highest = self.m.highest;
         let Self {
-            cur, next, sum, m, ..
+            cur,
+            next,
+            sum,
+            m,
+            taps,
+            plain_taps,
+            ..
         } = self;
         let mut turn = Turn {
             n,
@@ -181,7 +193,7 @@ impl<'m, 'a> Front<'m, 'a> {
             hi: 0,
         };
         if cur.len() == 1 {
-            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls);
+            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls, taps);
         } else {
             // Extra turns: a highest roll moves streak k to k + 1 (and forfeits from streak 2);
             // every other roll moves the summed mass to streak 0.
@@ -190,7 +202,7 @@ impl<'m, 'a> Front<'m, 'a> {
             }
             let top = m.rolls.last().map_or(0.0, |&(_, p)| p);
             let plain = &m.rolls[..m.rolls.len() - 1];
-            turn.spread_all(sum, &mut next[0], lo, hi, plain);
+            turn.spread_all(sum, &mut next[0], lo, hi, plain, plain_taps);
             let (n0, rest) = next.split_at_mut(1);
             let (n1, n2) = rest.split_at_mut(1);
             turn.spread(&cur[0], &mut n1[0], lo, hi, highest as usize, top);
@@ -275,6 +287,19 @@ impl<'m, 'a> Front<'m, 'a> {
     }
 }
 
+/// The filter taps of `rolls` (ascending): the probability of each roll from the highest down
+/// to the lowest, zero for a value in between that cannot be rolled.
+fn filter_taps(rolls: &[(u32, f64)]) -> Vec<f64> {
+    let (Some(&(lowest, _)), Some(&(highest, _))) = (rolls.first(), rolls.last()) else {
+        return Vec::new();
+    };
+    let mut taps = vec![0.0; (highest - lowest) as usize + 1];
+    for &(r, p) in rolls {
+        taps[(highest - r) as usize] = p;
+    }
+    taps
+}
+
 /// One turn's bookkeeping: what finished, and which squares were written.
 struct Turn {
     n: usize,
@@ -291,8 +316,8 @@ impl Turn {
     }
 
     /// Moves the mass of `src[lo..=hi]` forward by every roll in `rolls` (ascending), as
-    /// [`Turn::spread`] does one roll at a time — but below N as one fused filter, each output
-    /// square computed once from the `d` squares behind it, in chunks that stay in the cache.
+    /// [`Turn::spread`] does one roll at a time — but below N as one filter (`taps`, see
+    /// [`filter_taps`]), each output square computed once from the `d` squares behind it.
     /// `src` must be zero outside `lo..=hi`.
     fn spread_all(
         &mut self,
@@ -301,8 +326,8 @@ impl Turn {
         lo: usize,
         hi: usize,
         rolls: &[(u32, f64)],
+        taps: &[f64],
     ) {
-        const CHUNK: usize = 256;
         let n = self.n;
         let (lowest, highest) = match (rolls.first(), rolls.last()) {
             (Some(a), Some(b)) => (a.0 as usize, b.0 as usize),
@@ -317,18 +342,7 @@ impl Turn {
             }
             return;
         }
-        let mut start = first;
-        while start <= last {
-            let len = CHUNK.min(last + 1 - start);
-            let out = &mut dst[start..start + len];
-            for &(r, p) in rolls {
-                let from = &src[start - r as usize..][..len];
-                for (o, s) in out.iter_mut().zip(from) {
-                    *o += p * s;
-                }
-            }
-            start += len;
-        }
+        filter::add_filtered(&mut dst[first..=last], &src[first - highest..], taps);
         self.touch(first);
         self.touch(last);
         // N itself and past it, roll by roll (only near the end of the board).
