@@ -106,8 +106,10 @@ pub(super) struct Front<'m, 'a> {
     m: &'m Moves<'a>,
     /// `cur[k][s]`: P(on square s with k highest rolls in a row, game not over).
     cur: Vec<Vec<f64>>,
-    /// All zero between turns; the next turn is built here.
+    /// The next turn is built here: zero but for `stale`, the squares of the turn before,
+    /// which the filter overwrites or clears.
     next: Vec<Vec<f64>>,
+    stale: Option<(usize, usize)>,
     /// With extra turns: the mass of every streak, summed (the non-highest rolls ignore it);
     /// all zero between turns.
     sum: Vec<f64>,
@@ -124,6 +126,10 @@ pub(super) struct Front<'m, 'a> {
     /// Mass dropped at the window's edges, and how much may be.
     pruned: f64,
     budget: f64,
+    /// Turns played, and the rate at which rounded roll probabilities lose mass (see
+    /// [`Front::unscale`]).
+    turns: u32,
+    shrink: f64,
 }
 
 impl<'m, 'a> Front<'m, 'a> {
@@ -141,6 +147,7 @@ impl<'m, 'a> Front<'m, 'a> {
             m,
             cur,
             next: vec![vec![0.0; n]; layers],
+            stale: None,
             sum: if layers > 1 { vec![0.0; n] } else { Vec::new() },
             window: Some((0, 0)),
             taps: filter_taps(&m.rolls),
@@ -150,6 +157,8 @@ impl<'m, 'a> Front<'m, 'a> {
             carry: 0.0,
             pruned: 0.0,
             budget,
+            turns: 0,
+            shrink: shrink_rate(&m.rolls),
         }
     }
 
@@ -160,12 +169,22 @@ impl<'m, 'a> Front<'m, 'a> {
 
     /// The mass of the games still running.
     fn remaining(&self) -> f64 {
-        self.window.map_or(0.0, |(lo, hi)| {
+        self.unscale(self.window.map_or(0.0, |(lo, hi)| {
             self.cur
                 .iter()
                 .map(|l| l[lo..=hi].iter().sum::<f64>())
                 .sum()
-        })
+        }))
+    }
+
+    /// The true size of `mass` held now. The roll probabilities are rounded to `f64` — six
+    /// times the nearest `f64` to 1/6 is 1 − 2⁻⁵⁴ — so every turn scales all the mass by their
+    /// exact sum `1 − δ`; over the ~300,000 turns of a game on 10⁶ squares that drift
+    /// (~10⁻¹¹) would outweigh the tail bound. The mass after `t` turns is therefore divided
+    /// by `(1 − δ)^t` wherever it is counted; the rounding of each operation, unbiased, is
+    /// what remains.
+    fn unscale(&self, mass: f64) -> f64 {
+        mass * (1.0 + (self.shrink * f64::from(self.turns)).exp_m1())
     }
 
     /// Plays one more turn.
@@ -183,6 +202,7 @@ impl<'m, 'a> Front<'m, 'a> {
             m,
             taps,
             plain_taps,
+            stale,
             ..
         } = self;
         let mut turn = Turn {
@@ -193,8 +213,11 @@ impl<'m, 'a> Front<'m, 'a> {
             hi: 0,
         };
         if cur.len() == 1 {
-            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls, taps);
+            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls, taps, *stale);
         } else {
+            if let Some((a, b)) = stale.take() {
+                next.iter_mut().for_each(|l| l[a..=b].fill(0.0));
+            }
             // Extra turns: a highest roll moves streak k to k + 1 (and forfeits from streak 2);
             // every other roll moves the summed mass to streak 0.
             for (s, v) in sum[lo..=hi].iter_mut().enumerate() {
@@ -202,7 +225,7 @@ impl<'m, 'a> Front<'m, 'a> {
             }
             let top = m.rolls.last().map_or(0.0, |&(_, p)| p);
             let plain = &m.rolls[..m.rolls.len() - 1];
-            turn.spread_all(sum, &mut next[0], lo, hi, plain, plain_taps);
+            turn.spread_all(sum, &mut next[0], lo, hi, plain, plain_taps, None);
             let (n0, rest) = next.split_at_mut(1);
             let (n1, n2) = rest.split_at_mut(1);
             turn.spread(&cur[0], &mut n1[0], lo, hi, highest as usize, top);
@@ -235,10 +258,11 @@ impl<'m, 'a> Front<'m, 'a> {
                 }
             }
         }
-        for layer in cur.iter_mut() {
-            layer[lo..=hi].fill(0.0);
-        }
+        // The old state is the next turn's output buffer: its window is all that is not zero.
         std::mem::swap(&mut self.cur, &mut self.next);
+        self.stale = Some((lo, hi));
+        self.turns += 1;
+        turn.won = self.unscale(turn.won);
         // Neumaier summation: hundreds of thousands of small increments stay exact enough.
         let t = self.finished + turn.won;
         if self.finished.abs() >= turn.won.abs() {
@@ -282,7 +306,7 @@ impl<'m, 'a> Front<'m, 'a> {
             }
             hi -= 1;
         }
-        self.pruned += dropped;
+        self.pruned += self.unscale(dropped);
         self.window = (lo <= hi).then_some((lo, hi));
     }
 }
@@ -298,6 +322,40 @@ fn filter_taps(rolls: &[(u32, f64)]) -> Vec<f64> {
         taps[(highest - r) as usize] = p;
     }
     taps
+}
+
+/// Zeroes `layer[stale]`, but for the squares `keep` about to be overwritten.
+fn clear_outside(layer: &mut [f64], stale: Option<(usize, usize)>, keep: Option<(usize, usize)>) {
+    let Some((a, b)) = stale else {
+        return;
+    };
+    match keep {
+        Some((first, last)) => {
+            if a < first {
+                layer[a..first.min(b + 1)].fill(0.0);
+            }
+            if b > last {
+                layer[a.max(last + 1)..=b].fill(0.0);
+            }
+        }
+        None => layer[a..=b].fill(0.0),
+    }
+}
+
+/// `−ln(Σ p)` for the rolls' rounded probabilities `p`: the share of mass a turn loses to
+/// their rounding (zero when they sum to exactly 1, as halves and quarters do).
+fn shrink_rate(rolls: &[(u32, f64)]) -> f64 {
+    // Σ p as an unevaluated sum hi + lo (each step's rounding error kept, Knuth's two-sum).
+    let (mut hi, mut lo) = (0.0f64, 0.0f64);
+    for &(_, p) in rolls {
+        let s = hi + p;
+        let v = s - hi;
+        lo += (hi - (s - v)) + (p - v);
+        hi = s;
+    }
+    // 1 − hi is exact (hi is within a few ulps of 1), so this is 1 − Σ p to full precision.
+    let deficit = (1.0 - hi) - lo;
+    -(-deficit).ln_1p()
 }
 
 /// One turn's bookkeeping: what finished, and which squares were written.
@@ -317,8 +375,9 @@ impl Turn {
 
     /// Moves the mass of `src[lo..=hi]` forward by every roll in `rolls` (ascending), as
     /// [`Turn::spread`] does one roll at a time — but below N as one filter (`taps`, see
-    /// [`filter_taps`]), each output square computed once from the `d` squares behind it.
-    /// `src` must be zero outside `lo..=hi`.
+    /// [`filter_taps`]) that overwrites each output square with what the `d` squares behind it
+    /// send. `src` must be zero outside `lo..=hi`, `dst` outside `stale`; afterwards `dst` is
+    /// zero outside what this turn wrote.
     fn spread_all(
         &mut self,
         src: &[f64],
@@ -327,6 +386,7 @@ impl Turn {
         hi: usize,
         rolls: &[(u32, f64)],
         taps: &[f64],
+        stale: Option<(usize, usize)>,
     ) {
         let n = self.n;
         let (lowest, highest) = match (rolls.first(), rolls.last()) {
@@ -337,12 +397,14 @@ impl Turn {
         let first = lo + lowest;
         let last = (hi + highest).min(n - 1);
         if first < highest || first > last {
+            clear_outside(dst, stale, None);
             for &(r, p) in rolls {
                 self.spread(src, dst, lo, hi, r as usize, p);
             }
             return;
         }
-        filter::add_filtered(&mut dst[first..=last], &src[first - highest..], taps);
+        clear_outside(dst, stale, Some((first, last)));
+        filter::set_filtered(&mut dst[first..=last], &src[first - highest..], taps);
         self.touch(first);
         self.touch(last);
         // N itself and past it, roll by roll (only near the end of the board).

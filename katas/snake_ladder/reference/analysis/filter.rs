@@ -1,22 +1,30 @@
-//! The free move of one turn as a filter over the window: `out[j] += Σ_k w[k] · src[j + k]`,
+//! The free move of one turn as a filter over the window: `out[j] = Σ_k w[k] · src[j + k]`,
 //! with `w` the roll probabilities, highest roll first.
 //!
 //! This is the inner loop of the distribution (billions of output squares on a board of 10⁶
 //! squares), so it is written for the compiler to vectorise: for up to [`MAX_FIXED`] taps the
 //! tap count is a constant (one monomorphised loop per count), the taps live in registers and
-//! each output square is read once and written once. The common dice — one die, or the rolls
-//! that do not earn an extra turn — have equal taps, so the sum is formed first and scaled
-//! once: `W − 1` additions and one multiplication per square instead of `W` of each. Longer
-//! filters (many dice with many faces) fall back to one scaled, shifted copy per tap, in
-//! cache-sized chunks.
+//! each output square is written once, without being read (the caller need not clear it).
+//! The common dice — one die, or the rolls that do not earn an extra turn — have equal taps:
+//! there the window's sum is formed from sums of neighbouring pairs, computed once per pair
+//! for a chunk of outputs, so a window of `W` squares costs `⌈W / 2⌉` additions and one
+//! multiplication instead of `W` of each. Longer filters (many dice with many faces) fall back
+//! to one scaled, shifted copy per tap, in cache-sized chunks.
 
 /// The longest filter with a loop of its own.
 const MAX_FIXED: usize = 16;
 
-/// Adds `Σ_k w[k] · src[j + k]` to every `out[j]`. `src` must hold at least
+/// Outputs per chunk: the pair sums of a chunk stay in the L1 cache.
+const CHUNK: usize = 512;
+
+/// Sets every `out[j]` to `Σ_k w[k] · src[j + k]`. `src` must hold at least
 /// `out.len() + w.len() − 1` values.
-pub(super) fn add_filtered(out: &mut [f64], src: &[f64], w: &[f64]) {
+pub(super) fn set_filtered(out: &mut [f64], src: &[f64], w: &[f64]) {
+    if out.is_empty() {
+        return;
+    }
     let Some(&first) = w.first() else {
+        out.fill(0.0);
         return;
     };
     let equal = w.iter().all(|&x| x == first);
@@ -33,12 +41,31 @@ pub(super) fn add_filtered(out: &mut [f64], src: &[f64], w: &[f64]) {
     by_length!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
 }
 
-/// `W` equal taps `p`: the window's sum, scaled once.
+/// `W` equal taps `p`: the window's sum from pair sums, scaled once.
 fn boxed<const W: usize>(out: &mut [f64], src: &[f64], p: f64) {
-    let src = &src[..out.len() + W - 1];
-    for (j, o) in out.iter_mut().enumerate() {
-        let window: &[f64; W] = src[j..j + W].try_into().expect("W values");
-        *o += p * window.iter().sum::<f64>();
+    // pairs[k] = src[k] + src[k + 1] for the chunk, plus one slot so that every output
+    // can view `W` pair sums as an array (the slot past the last pair is never added in).
+    let mut pairs = [0.0f64; CHUNK + MAX_FIXED];
+    for (c, out) in out.chunks_mut(CHUNK).enumerate() {
+        let src = &src[c * CHUNK..][..out.len() + W - 1];
+        let used = out.len() + W - 2;
+        for ((v, a), b) in pairs[..used].iter_mut().zip(src).zip(&src[1..]) {
+            *v = a + b;
+        }
+        pairs[used] = 0.0;
+        let pairs = &pairs[..=used];
+        for (j, o) in out.iter_mut().enumerate() {
+            let two: &[f64; W] = pairs[j..j + W].try_into().expect("W pair sums");
+            let one: &[f64; W] = src[j..j + W].try_into().expect("W values");
+            let mut sum = if W == 1 { one[0] } else { two[0] };
+            for k in 1..W / 2 {
+                sum += two[2 * k];
+            }
+            if W % 2 == 1 && W > 1 {
+                sum += one[W - 1];
+            }
+            *o = p * sum;
+        }
     }
 }
 
@@ -47,14 +74,14 @@ fn fixed<const W: usize>(out: &mut [f64], src: &[f64], w: &[f64; W]) {
     let src = &src[..out.len() + W - 1];
     for (j, o) in out.iter_mut().enumerate() {
         let window: &[f64; W] = src[j..j + W].try_into().expect("W values");
-        *o += w.iter().zip(window).map(|(a, b)| a * b).sum::<f64>();
+        *o = w.iter().zip(window).map(|(a, b)| a * b).sum::<f64>();
     }
 }
 
 /// Any number of taps: one scaled, shifted copy per tap over a chunk that stays in the cache.
 fn chunked(out: &mut [f64], src: &[f64], w: &[f64]) {
-    const CHUNK: usize = 256;
     for (c, out) in out.chunks_mut(CHUNK).enumerate() {
+        out.fill(0.0);
         for (k, &p) in w.iter().enumerate() {
             let from = &src[c * CHUNK + k..][..out.len()];
             for (o, s) in out.iter_mut().zip(from) {
@@ -66,7 +93,7 @@ fn chunked(out: &mut [f64], src: &[f64], w: &[f64]) {
 
 #[cfg(test)]
 mod tests {
-    use super::add_filtered;
+    use super::set_filtered;
 
     /// Every loop computes the same filter as the plain double sum.
     #[test]
@@ -87,9 +114,9 @@ mod tests {
                     .map(|i| ((i * 7919) % 101) as f64 / 128.0)
                     .collect();
                 let mut out = vec![1.0; len];
-                add_filtered(&mut out, &src, &w);
+                set_filtered(&mut out, &src, &w);
                 for (j, &o) in out.iter().enumerate() {
-                    let want = 1.0 + (0..taps).map(|k| w[k] * src[j + k]).sum::<f64>();
+                    let want = (0..taps).map(|k| w[k] * src[j + k]).sum::<f64>();
                     assert!(
                         (o - want).abs() <= 1e-12 * want,
                         "{taps} taps, out[{j}]: {o} vs {want}"
