@@ -213,7 +213,7 @@ impl<'m, 'a> Front<'m, 'a> {
             hi: 0,
         };
         if cur.len() == 1 {
-            turn.spread_all(&cur[0], &mut next[0], lo, hi, &m.rolls, taps, *stale);
+            turn.spread_all(&cur[0], &mut next[0], (lo, hi), &m.rolls, taps, *stale);
         } else {
             if let Some((a, b)) = stale.take() {
                 next.iter_mut().for_each(|l| l[a..=b].fill(0.0));
@@ -225,7 +225,7 @@ impl<'m, 'a> Front<'m, 'a> {
             }
             let top = m.rolls.last().map_or(0.0, |&(_, p)| p);
             let plain = &m.rolls[..m.rolls.len() - 1];
-            turn.spread_all(sum, &mut next[0], lo, hi, plain, plain_taps, None);
+            turn.spread_all(sum, &mut next[0], (lo, hi), plain, plain_taps, None);
             let (n0, rest) = next.split_at_mut(1);
             let (n1, n2) = rest.split_at_mut(1);
             turn.spread(&cur[0], &mut n1[0], lo, hi, highest as usize, top);
@@ -382,8 +382,7 @@ impl Turn {
         &mut self,
         src: &[f64],
         dst: &mut [f64],
-        lo: usize,
-        hi: usize,
+        (lo, hi): (usize, usize),
         rolls: &[(u32, f64)],
         taps: &[f64],
         stale: Option<(usize, usize)>,
