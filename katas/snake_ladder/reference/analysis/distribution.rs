@@ -59,13 +59,16 @@ const HALF: f64 = 0.5 - 1e-12;
 
 /// The smallest k with `P(finished within k) ≥ 1/2`.
 pub(super) fn median(m: &Moves) -> u32 {
-    let mut front = Front::new(m, TAIL_BOUND / 2.0);
-    let mut k = 0;
-    while front.finished() < HALF && k < u32::MAX {
-        front.step();
-        k += 1;
-    }
-    k
+    let done = |f: &Front| f.finished() >= HALF;
+    let (_, cdf) = propagate(
+        m,
+        TAIL_BOUND / 2.0,
+        u32::MAX,
+        &mut |_, _| {},
+        &done,
+        Plan::here(),
+    );
+    cdf.iter().position(|&p| p >= HALF).unwrap_or(cdf.len() - 1) as u32
 }
 
 /// The distribution until the games still running plus the mass pruned weigh at most
@@ -76,29 +79,116 @@ pub(super) fn distribution(
     max_turns: u32,
     progress: &mut dyn FnMut(u32, f64),
 ) -> Distribution {
-    let mut front = Front::new(m, tail_bound / 2.0);
-    let mut cdf = vec![0.0];
-    let mut turns = 0;
-    while turns < max_turns {
-        front.step();
-        turns += 1;
-        cdf.push(front.finished());
-        if turns.is_multiple_of(REPORT_EVERY) {
-            progress(turns, front.finished());
-        }
-        // The window's sum is the exact test, taken only near the end: the running sum of
-        // finished mass is off by rounding (each turn's probabilities sum to 1 only within
-        // ~10⁻¹⁶), which over 10⁵ turns is more than the bound itself.
-        if 1.0 - front.finished() <= ROUGHLY_DONE && front.remaining() + front.pruned <= tail_bound
-        {
-            break;
-        }
-    }
-    progress(turns, front.finished());
+    // The window's sum is the exact test, taken only near the end (it costs a pass over the
+    // window).
+    let done =
+        |f: &Front| 1.0 - f.finished() <= ROUGHLY_DONE && f.remaining() + f.pruned <= tail_bound;
+    let (front, cdf) = propagate(
+        m,
+        tail_bound / 2.0,
+        max_turns,
+        progress,
+        &done,
+        Plan::here(),
+    );
     Distribution {
         finished_within: cdf,
         tail_mass: front.remaining() + front.pruned,
     }
+}
+
+/// When the window is split between two threads (see [`propagate`]).
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Threads to use: 1 or 2.
+    threads: usize,
+    /// A window at least this wide is split in two halves, one per thread.
+    split_width: usize,
+    /// Turns the two halves play apart before they are summed again.
+    block: u32,
+}
+
+impl Plan {
+    /// Both cores, when there are two, for windows wide enough that a thread's start and a
+    /// join (tens of microseconds) are small beside a block's work.
+    fn here() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        Self {
+            threads,
+            split_width: 8192,
+            block: 256,
+        }
+    }
+}
+
+/// Above this much finished mass, turns are played on one thread only, one at a time.
+const SPLIT_UNTIL: f64 = 1.0 - 1e-3;
+
+/// Plays from the start until `done` holds after a turn, or `max_turns` turns; returns the
+/// state then and `P(finished within k)` for every turn `k` played.
+///
+/// The chain is linear, so the mass of a wide window can be split in two parts that play on
+/// apart — the lower half on this thread, the upper half on another — and be summed again:
+/// the sum is what one front would hold (up to rounding). The lower half's mass flows into
+/// the upper half's squares as it plays, so each half covers a little more than half the
+/// window; after `plan.block` turns the halves are summed and split anew. `done` is tested after
+/// every turn played on one thread, and at the end of each block otherwise; near the end of
+/// the game ([`SPLIT_UNTIL`]) everything is played on one thread.
+fn propagate<'m, 'a>(
+    m: &'m Moves<'a>,
+    budget: f64,
+    max_turns: u32,
+    progress: &mut dyn FnMut(u32, f64),
+    done: &dyn Fn(&Front) -> bool,
+    plan: Plan,
+) -> (Front<'m, 'a>, Vec<f64>) {
+    let block = plan.block;
+    let mut front = Front::new(m, budget);
+    let mut upper: Option<Front> = None;
+    let mut cdf = vec![0.0];
+    let mut turns = 0u32;
+    let mut reported = 0u32;
+    while turns < max_turns {
+        let wide = front
+            .window
+            .is_some_and(|(lo, hi)| hi - lo + 1 >= plan.split_width);
+        if plan.threads > 1 && wide && front.finished() < SPLIT_UNTIL && max_turns - turns >= block
+        {
+            let other = upper.get_or_insert_with(|| Front::idle(m));
+            front.split_into(other);
+            let play = |f: &mut Front| -> Vec<f64> {
+                (0..block)
+                    .map(|_| {
+                        f.step();
+                        f.finished()
+                    })
+                    .collect()
+            };
+            let (mine, theirs) = std::thread::scope(|s| {
+                let helper = s.spawn(|| play(other));
+                let mine = play(&mut front);
+                (mine, helper.join())
+            });
+            // A panic on the other thread is a bug in this module: pass it on.
+            let theirs = theirs.unwrap_or_else(|e| std::panic::resume_unwind(e));
+            front.absorb(other);
+            cdf.extend(mine.iter().zip(&theirs).map(|(a, b)| (a + b).min(1.0)));
+            turns += block;
+        } else {
+            front.step();
+            turns += 1;
+            cdf.push(front.finished());
+        }
+        if turns - reported >= REPORT_EVERY {
+            reported = turns;
+            progress(turns, front.finished());
+        }
+        if done(&front) {
+            break;
+        }
+    }
+    progress(turns, front.finished());
+    (front, cdf)
 }
 
 /// The state distribution after some turns: mass per (streak, square) inside `lo..=hi`.
@@ -160,6 +250,67 @@ impl<'m, 'a> Front<'m, 'a> {
             turns: 0,
             shrink: shrink_rate(&m.rolls),
         }
+    }
+
+    /// A front holding no mass, to take half of another's (see [`Front::split_into`]).
+    fn idle(m: &'m Moves<'a>) -> Self {
+        let mut f = Self::new(m, 0.0);
+        f.cur[0][0] = 0.0;
+        f.window = None;
+        f
+    }
+
+    /// Moves the upper half of the window's mass into `other` (which holds none), with half
+    /// of the pruning budget left; `other` then plays on from the same turn.
+    fn split_into(&mut self, other: &mut Self) {
+        let Some((lo, hi)) = self.window else {
+            return;
+        };
+        let at = lo + (hi - lo) / 2 + 1;
+        for (mine, theirs) in self.cur.iter_mut().zip(&mut other.cur) {
+            theirs[at..=hi].copy_from_slice(&mine[at..=hi]);
+            mine[at..=hi].fill(0.0);
+        }
+        self.window = Some((lo, at - 1));
+        other.window = Some((at, hi));
+        other.turns = self.turns;
+        (other.finished, other.carry, other.pruned) = (0.0, 0.0, 0.0);
+        let half = (self.budget - self.pruned).max(0.0) / 2.0;
+        self.budget -= half;
+        other.budget = half;
+    }
+
+    /// Adds the mass of `other` (split from this front, played as many turns) back in, with
+    /// what it finished and pruned; `other` is left holding none.
+    fn absorb(&mut self, other: &mut Self) {
+        if let Some((lo, hi)) = other.window.take() {
+            for (mine, theirs) in self.cur.iter_mut().zip(&mut other.cur) {
+                for (a, b) in mine[lo..=hi].iter_mut().zip(&mut theirs[lo..=hi]) {
+                    *a += std::mem::take(b);
+                }
+            }
+            self.window = Some(
+                self.window
+                    .map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))),
+            );
+        }
+        self.add_finished(other.finished);
+        self.add_finished(other.carry);
+        self.pruned += other.pruned;
+        self.budget += other.budget;
+        (other.finished, other.carry, other.pruned, other.budget) = (0.0, 0.0, 0.0, 0.0);
+    }
+
+    /// Adds `won` to P(finished), with Neumaier's compensation: hundreds of thousands of small
+    /// increments stay exact enough.
+    fn add_finished(&mut self, won: f64) {
+        let t = self.finished + won;
+        if self.finished.abs() >= won.abs() {
+            self.carry += (self.finished - t) + won;
+        } else {
+            self.carry += (won - t) + self.finished;
+        }
+        self.finished = t;
     }
 
     /// P(finished within the turns played so far).
@@ -263,14 +414,7 @@ impl<'m, 'a> Front<'m, 'a> {
         self.stale = Some((lo, hi));
         self.turns += 1;
         turn.won = self.unscale(turn.won);
-        // Neumaier summation: hundreds of thousands of small increments stay exact enough.
-        let t = self.finished + turn.won;
-        if self.finished.abs() >= turn.won.abs() {
-            self.carry += (self.finished - t) + turn.won;
-        } else {
-            self.carry += (turn.won - t) + self.finished;
-        }
-        self.finished = t;
+        self.add_finished(turn.won);
         self.window = (turn.lo <= turn.hi).then_some((turn.lo, turn.hi));
         self.prune();
     }
@@ -455,5 +599,63 @@ impl Turn {
         }
         // Past N: the overshoot rule.
         self.overshoot(src, dst, lo, hi, r, p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Front, Moves, Plan, propagate};
+    use crate::snake_ladder::generate::random_board;
+    use crate::snake_ladder::reference::Board;
+    use crate::snake_ladder::{ChainRule, DiceSpec, ExtraTurn, Overshoot, Rules, SnakeLadder};
+
+    /// Splitting the window between two threads changes nothing but rounding: the same
+    /// distribution as one thread, on boards with snakes and ladders, every overshoot rule,
+    /// and extra turns.
+    #[test]
+    fn two_halves_play_the_same_game_as_one_front() {
+        let spec = random_board(3_000, 60, 150, 7);
+        let mut played = 0;
+        for overshoot in [Overshoot::Stay, Overshoot::Bounce, Overshoot::Finish] {
+            for extra_turn in [ExtraTurn::Never, ExtraTurn::OnHighestRoll] {
+                for dice in [
+                    DiceSpec { count: 1, faces: 6 },
+                    DiceSpec { count: 2, faces: 6 },
+                ] {
+                    let rules = Rules {
+                        dice,
+                        overshoot,
+                        extra_turn,
+                        chains: ChainRule::Follow,
+                    };
+                    // Some rules make a square unreachable (and the board invalid): skip those.
+                    let Ok(board) = Board::new(&spec, &rules) else {
+                        continue;
+                    };
+                    played += 1;
+                    let m = Moves::new(&board.inner);
+                    let done = |f: &Front| f.finished() >= 1.0 - 1e-9;
+                    let run = |threads| {
+                        let plan = Plan {
+                            threads,
+                            split_width: 40,
+                            block: 16,
+                        };
+                        propagate(&m, 5e-13, 1_000_000, &mut |_, _| {}, &done, plan)
+                    };
+                    let ((one, a), (two, b)) = (run(1), run(2));
+                    let case = format!("{rules:?}");
+                    assert!(a.len() > 100, "{case}: {} turns", a.len());
+                    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+                        assert!((x - y).abs() < 1e-13, "{case}, turn {k}: {x} vs {y}");
+                    }
+                    let left =
+                        |f: &Front, cdf: &[f64]| f.remaining() + f.pruned + cdf[cdf.len() - 1];
+                    assert!((left(&one, &a) - 1.0).abs() < 1e-13, "{case}");
+                    assert!((left(&two, &b) - 1.0).abs() < 1e-13, "{case}");
+                }
+            }
+        }
+        assert!(played >= 6, "only {played} rule sets make a valid board");
     }
 }
