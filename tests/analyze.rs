@@ -66,6 +66,28 @@ fn the_distribution_stops_at_the_tail_bound_and_says_so() {
 }
 
 #[test]
+fn a_long_game_loses_no_mass_to_rounding() {
+    // ~14,000 turns: each one scaling every bit of mass by six times the f64 nearest to 1/6
+    // (1 − 2⁻⁵⁴) would leave ~8·10⁻¹³ unaccounted, nearly the whole tail bound.
+    let spec = lld_katas::snake_ladder::generate::random_board(50_000, 50, 100, 3);
+    let path = std::env::temp_dir().join(format!("analyze-long-{}.txt", std::process::id()));
+    std::fs::write(&path, lld_katas::snake_ladder::generate::board_file(&spec)).unwrap();
+    let o = analyze(&["--board", path.to_str().unwrap(), "--format", "json"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    let tail = v["tail_mass"].as_f64().unwrap();
+    let cdf = v["finished_within"].as_array().unwrap();
+    let last = cdf.last().unwrap().as_f64().unwrap();
+    assert!(
+        cdf.len() > 14_000 && tail <= 1e-12,
+        "{} turns, tail {tail}",
+        cdf.len()
+    );
+    assert!((1.0 - last - tail).abs() < 1e-13, "{last} {tail}");
+}
+
+#[test]
 fn text_output_shows_the_figures_and_a_chart() {
     let o = analyze(&["--board", &board("classic.txt")]);
     assert_eq!(o.status.code(), Some(0));

@@ -8,6 +8,7 @@
 
 mod distribution;
 mod expected;
+mod filter;
 
 pub use distribution::{Distribution, TAIL_BOUND};
 
