@@ -4,13 +4,13 @@
 //! `cargo test --features exercise --test cache` (add `stage1` to run one stage).
 
 #[cfg(not(feature = "exercise"))]
-use lld_katas::cache::reference::{LruCache as Lru, ShardedCache as Shared};
+use lld_katas::cache::reference::{LruCache as Lru, S3FifoCache as Smart, ShardedCache as Shared};
 
 #[cfg(feature = "exercise")]
-use lld_katas::cache::exercise::{Lru, Shared};
+use lld_katas::cache::exercise::{Lru, Shared, Smart};
 
 lld_katas::conformance_tests! {
-    suite: lld_katas::cache::conformance::suite::<Lru, Shared>,
+    suite: lld_katas::cache::conformance::suite::<Lru, Shared, Smart>,
     stage1_model => "cache/stage1/model",
     stage1_zero_capacity => "cache/stage1/zero-capacity",
     stage1_capacity_exact => "cache/stage1/capacity-exact",
@@ -30,4 +30,6 @@ lld_katas::conformance_tests! {
     stage3_racing_puts_kept => "cache/stage3/racing-puts-kept",
     stage3_capacity_race => "cache/stage3/capacity-race",
     stage3_one_entry_per_key => "cache/stage3/one-entry-per-key",
+    stage4_scan_resistant => "cache/stage4/scan-resistant",
+    stage4_smart_basics => "cache/stage4/smart-basics",
 }

@@ -6,8 +6,9 @@
 //!
 //! The contract — what each method must do, exactly — is documented on the trait and types in
 //! `cache/mod.rs` (`cargo doc --open`, module `cache`), and the prompt is in
-//! `cache/PROMPT.md`. Two types: `Lru` (stages 1–2, exact recency) and `Shared` (stage 3, for
-//! many threads; it may be `Lru` itself behind a type alias if you argue it). Add any fields,
+//! `cache/PROMPT.md`. Three types: `Lru` (stages 1–2, exact recency), `Shared` (stage 3, for
+//! many threads; it may be `Lru` itself behind a type alias if you argue it) and `Smart`
+//! (stage 4, scan-resistant). Add any fields,
 //! types and helpers you need.
 
 use super::{Cache, CacheConfig, ConfigError, Key, PutError, Value};
@@ -111,8 +112,51 @@ impl Cache for Shared {
     }
 }
 
+/// Your scan-resistant cache (stage 4).
+pub struct Smart {
+    // Your state goes here.
+}
+
+impl Cache for Smart {
+    fn new(config: CacheConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let _ = clock;
+        todo!(
+            "build an empty scan-resistant cache of {} entries (0 is ConfigError::ZeroCapacity):              a one-off scan of fresh keys must not flush keys that were read again",
+            config.capacity
+        )
+    }
+
+    fn get(&self, key: Key) -> Option<Value> {
+        todo!("the latest live value put under {key}, or None; a hit is a sign that {key} is hot")
+    }
+
+    fn put(&self, key: Key, value: Value) {
+        todo!(
+            "store {value} under {key}, present right after; a new key in a full cache evicts              the entry your policy chooses — a key seen once before one read again"
+        )
+    }
+
+    fn put_with_ttl(&self, key: Key, value: Value, ttl: Duration) -> Result<(), PutError> {
+        todo!(
+            "like put, for {key} = {value} expiring after {ttl:?}; a zero ttl is PutError::ZeroTtl"
+        )
+    }
+
+    fn remove(&self, key: Key) -> Option<Value> {
+        todo!("take {key} out and return its value if it was present and alive")
+    }
+
+    fn contains(&self, key: Key) -> bool {
+        todo!("whether {key} is present and alive, changing nothing")
+    }
+
+    fn len(&self) -> usize {
+        todo!("the number of live entries, never more than the capacity")
+    }
+}
+
 /// This solution's conformance suite: every criterion of the rubric, bound to the types above.
 /// `cargo test` and `kata grade` run it; leave it as it is.
 pub fn suite() -> Vec<crate::grading::Check> {
-    super::conformance::suite::<Lru, Shared>()
+    super::conformance::suite::<Lru, Shared, Smart>()
 }

@@ -1,18 +1,19 @@
 //! # Cache — the contract
 //!
 //! > "Implement an in-memory cache with a bounded size, least-recently-used eviction and
-//! > per-entry expiry, then share it between threads."
+//! > per-entry expiry, share it between threads, then make it survive a scan."
 //!
 //! This module is the contract every solution implements: the [`Cache`] trait, its
 //! configuration ([`CacheConfig`]) and its typed errors ([`ConfigError`], [`PutError`]). The
 //! prompt, stage by stage, is in `PROMPT.md` (`kata prompt cache`); it is also rendered at the
 //! end of this page.
 //!
-//! A solution provides two types that implement [`Cache`]: an **exact LRU** cache (stages 1
-//! and 2, bound as `L` in the rubric) and a **shared** cache built for many threads (stage 3,
-//! bound as `S`). One type may serve as both — a mutex around the exact LRU keeps every rule —
-//! but the shared cache is allowed to relax recency (a sharded design cannot keep one global
-//! order), so it has its own, weaker, rules.
+//! A solution provides three types that implement [`Cache`]: an **exact LRU** cache (stages 1
+//! and 2, bound as `L` in the rubric), a **shared** cache built for many threads (stage 3,
+//! bound as `S`) and a **scan-resistant** cache (stage 4, bound as `P`). One type may serve as
+//! the first two — a mutex around the exact LRU keeps every rule — but the shared cache is
+//! allowed to relax recency (a sharded design cannot keep one global order), and the
+//! scan-resistant one chooses its victims by its own policy, so each has its own rules.
 //!
 //! ## The rules, precisely
 //!
@@ -66,6 +67,19 @@
 //!   equal capacity qualify — and it never holds more than `capacity` entries, also while puts race (rule `cache/shared-capacity`),
 //!   and two racing puts of one key leave exactly one entry for it (rule
 //!   `cache/shared-one-entry-per-key`).
+//!
+//! Stage 4 — the scan-resistant cache `P` (S3-FIFO, W-TinyLFU, SLRU, 2Q, ARC… the candidate
+//! chooses and argues):
+//!
+//! - A one-off scan does not flush a hot working set: in a cache of capacity `c ≥ 20`, after a
+//!   hot set `H` of at most `c / 4` keys, each put and then read twice with `get` (one key at a
+//!   time), and then a scan of any number of fresh keys, each put once and never read, at least
+//!   half of `H` is present (rule `cache/scan-resistant`). Plain LRU keeps none of it once the
+//!   scan is `c` keys long.
+//! - `P` never holds more than `capacity` entries, holds a key right after its put, returns
+//!   from `get` and `remove` only `None` or the latest live value put, and keeps the rules
+//!   `cache/zero-capacity`, `cache/zero-ttl`, `cache/ttl-boundary` and `cache/expired-absent`;
+//!   which entry it evicts is its policy's business (rule `cache/smart-basics`).
 //!
 //! ## Why the design is shaped like this
 //!
@@ -175,6 +189,7 @@ pub const STAGES: &[&str] = &[
     "bounded LRU: get, put, remove, exact recency, eviction, typed errors",
     "expiry: per-entry time-to-live on the injected clock, reclaimed entries",
     "many threads: a shared cache, no lost update, capacity kept under races",
+    "a smarter eviction policy: a one-off scan does not flush the hot set",
 ];
 
 /// Manual criteria specific to this kata.
@@ -195,7 +210,7 @@ pub const MANUAL: &[ManualCriterion] = &[
 pub fn kata() -> Kata {
     Kata {
         id: "cache",
-        title: "Bounded LRU cache with expiry, shared between threads",
+        title: "Bounded LRU cache with expiry, shared between threads, and a scan-resistant policy",
         prompt: include_str!("PROMPT.md"),
         stages: STAGES,
         criteria: conformance::CRITERIA,
@@ -213,7 +228,7 @@ pub fn kata() -> Kata {
 }
 
 fn reference_suite() -> Vec<Check> {
-    conformance::suite::<reference::LruCache, reference::ShardedCache>()
+    conformance::suite::<reference::LruCache, reference::ShardedCache, reference::S3FifoCache>()
 }
 
 #[doc = include_str!("PROMPT.md")]

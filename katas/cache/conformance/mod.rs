@@ -5,10 +5,11 @@
 //! design — a slab-backed linked list, an ordered map by recency stamp, a mutex or shards —
 //! gets full marks as long as it behaves as the contract says.
 //!
-//! Two implementations are bound: `L`, the exact LRU cache of stages 1–2, and `S`, the shared
-//! cache of stage 3, which may relax recency (see the contract).
+//! Three implementations are bound: `L`, the exact LRU cache of stages 1–2, `S`, the shared
+//! cache of stage 3, which may relax recency, and `P`, the scan-resistant cache of stage 4,
+//! which chooses its own victims (see the contract).
 //!
-//! Use it from your own crate: `lld_katas::cache::conformance::suite::<MyLru, MyShared>()` gives
+//! Use it from your own crate: `lld_katas::cache::conformance::suite::<MyLru, MyShared, MyPolicy>()` gives
 //! the bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
 use super::{Cache, CacheConfig, ConfigError, Key, PutError};
@@ -22,12 +23,14 @@ mod model;
 mod stage1;
 mod stage2;
 mod stage3;
+mod stage4;
 
 pub use describe::*;
 pub use model::*;
 pub use stage1::*;
 pub use stage2::*;
 pub use stage3::*;
+pub use stage4::*;
 
 // ---------------------------------------------------------------------------------------------
 // Criteria
@@ -204,6 +207,24 @@ pub const ONE_ENTRY_PER_KEY: Criterion = Criterion::new(
     "while a put of a new key is held inside its clock reading, a put of the same key completes; afterwards len() is 1, get returns one of the two values, and after remove len() is 0",
     "look the key up and insert it under one lock acquisition",
 );
+/// A one-off scan does not flush the hot set.
+pub const SCAN_RESISTANT: Criterion = Criterion::new(
+    "cache/stage4/scan-resistant",
+    4,
+    5,
+    "a one-off scan does not flush a hot working set",
+    "in caches of capacity 20 to 1000, a hot set of capacity / 4 keys, each put and then read twice, is followed by a scan of 1, 3 or 10 × capacity fresh keys, each put once and never read; afterwards at least half the hot keys are still present",
+    "give a new key a probation (a small FIFO, a window, a probationary segment) and protect keys read again: S3-FIFO, SLRU, 2Q and W-TinyLFU all keep the hot set; plain LRU loses all of it",
+);
+/// The scan-resistant cache keeps the rules the contract keeps for it.
+pub const SMART_BASICS: Criterion = Criterion::new(
+    "cache/stage4/smart-basics",
+    4,
+    3,
+    "the scan-resistant cache keeps capacity, latest values, removal and expiry",
+    "over random sequences with puts, time-to-lives, reads, removals and clock moves, the scan-resistant cache never holds more than its capacity, a key is present right after its put, get and remove return None or the latest live value put, removed and expired keys are absent, and capacity 0 and a zero ttl are refused with their errors",
+    "the policy chooses the victim; everything else is still the stage-1 and stage-2 cache",
+);
 
 /// Every criterion, in rubric order.
 pub const CRITERIA: &[Criterion] = &[
@@ -226,10 +247,13 @@ pub const CRITERIA: &[Criterion] = &[
     RACING_PUTS_KEPT,
     CAPACITY_RACE,
     ONE_ENTRY_PER_KEY,
+    SCAN_RESISTANT,
+    SMART_BASICS,
 ];
 
-/// Every criterion bound to `L` (the exact LRU cache) and `S` (the shared cache).
-pub fn suite<L: Cache + 'static, S: Cache + 'static>() -> Vec<Check> {
+/// Every criterion bound to `L` (the exact LRU cache), `S` (the shared cache) and `P` (the
+/// scan-resistant cache).
+pub fn suite<L: Cache + 'static, S: Cache + 'static, P: Cache + 'static>() -> Vec<Check> {
     vec![
         Check::new(&MODEL, model::<L>),
         Check::new(&ZERO_CAPACITY, zero_capacity::<L>),
@@ -250,6 +274,8 @@ pub fn suite<L: Cache + 'static, S: Cache + 'static>() -> Vec<Check> {
         Check::new(&RACING_PUTS_KEPT, racing_puts_kept::<S>),
         Check::new(&CAPACITY_RACE, capacity_race::<S>),
         Check::new(&ONE_ENTRY_PER_KEY, one_entry_per_key::<S>),
+        Check::new(&SCAN_RESISTANT, scan_resistant::<P>),
+        Check::new(&SMART_BASICS, smart_basics::<P>),
     ]
 }
 
@@ -355,6 +381,16 @@ pub const RULES: &[Rule] = &[
         "cache/shared-one-entry-per-key",
         "Two racing puts of one key leave exactly one entry for it.",
         &[ONE_ENTRY_PER_KEY.id],
+    ),
+    Rule::new(
+        "cache/scan-resistant",
+        "After a hot set of at most capacity / 4 keys, each put then read twice, and a scan of any number of fresh keys each put once, at least half the hot set is present (capacity ≥ 20).",
+        &[SCAN_RESISTANT.id],
+    ),
+    Rule::new(
+        "cache/smart-basics",
+        "The scan-resistant cache never holds more than capacity entries, holds a key right after its put, returns only latest live values, and keeps the zero-capacity, zero-ttl, removal and expiry rules.",
+        &[SMART_BASICS.id],
     ),
 ];
 

@@ -43,6 +43,6 @@ pub(super) struct HostileSuite;
 
 impl hostile::HostileSuite for HostileSuite {
     fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
-        suite::<Hostile<M>, Hostile<M>>()
+        suite::<Hostile<M>, Hostile<M>, Hostile<M>>()
     }
 }

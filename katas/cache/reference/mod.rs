@@ -1,12 +1,15 @@
-//! The model answers: [`LruCache`], an exact LRU behind one mutex (stages 1–2), and
-//! [`ShardedCache`], the same core split into independently locked shards (stage 3).
+//! The model answers: [`LruCache`], an exact LRU behind one mutex (stages 1–2),
+//! [`ShardedCache`], the same core split into independently locked shards (stage 3), and
+//! [`S3FifoCache`], a scan-resistant cache after S3-FIFO (stage 4).
 //!
 //! Both are built on [`Lru`], a single-threaded exact LRU with expiry, written once.
 
 mod core;
+mod s3fifo;
 mod sharded;
 
 pub use core::Lru;
+pub use s3fifo::S3FifoCache;
 pub use sharded::ShardedCache;
 
 use super::{Cache, CacheConfig, ConfigError, Key, PutError, Value};
