@@ -23,7 +23,8 @@
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
 //! - [`cache`] — bounded LRU cache: exact recency and eviction, per-entry expiry on the
-//!   injected clock, a shared cache for many threads.
+//!   injected clock, a shared cache for many threads, a loading cache with single flight, a
+//!   scan-resistant eviction policy.
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
 //! - [`cli`] — the `kata` command line (`list`, `prompt`, `hint`, `rubric`, `rules`, `grade`,
 //!   `mutants`, `analyze`, `new`, `next`, `watch`, `status`), shared by the checkout's `main.rs`

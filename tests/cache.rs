@@ -4,13 +4,15 @@
 //! `cargo test --features exercise --test cache` (add `stage1` to run one stage).
 
 #[cfg(not(feature = "exercise"))]
-use lld_katas::cache::reference::{LruCache as Lru, S3FifoCache as Smart, ShardedCache as Shared};
+use lld_katas::cache::reference::{
+    LoadingLru as Loading, LruCache as Lru, S3FifoCache as Smart, ShardedCache as Shared,
+};
 
 #[cfg(feature = "exercise")]
-use lld_katas::cache::exercise::{Lru, Shared, Smart};
+use lld_katas::cache::exercise::{Loading, Lru, Shared, Smart};
 
 lld_katas::conformance_tests! {
-    suite: lld_katas::cache::conformance::suite::<Lru, Shared, Smart>,
+    suite: lld_katas::cache::conformance::suite::<Lru, Shared, Loading, Smart>,
     stage1_model => "cache/stage1/model",
     stage1_zero_capacity => "cache/stage1/zero-capacity",
     stage1_capacity_exact => "cache/stage1/capacity-exact",
@@ -30,6 +32,10 @@ lld_katas::conformance_tests! {
     stage3_racing_puts_kept => "cache/stage3/racing-puts-kept",
     stage3_capacity_race => "cache/stage3/capacity-race",
     stage3_one_entry_per_key => "cache/stage3/one-entry-per-key",
-    stage4_scan_resistant => "cache/stage4/scan-resistant",
-    stage4_smart_basics => "cache/stage4/smart-basics",
+    stage4_single_flight => "cache/stage4/single-flight",
+    stage4_load_error => "cache/stage4/load-error",
+    stage4_loader_panic => "cache/stage4/loader-panic",
+    stage4_load_deadline => "cache/stage4/load-deadline",
+    stage5_scan_resistant => "cache/stage5/scan-resistant",
+    stage5_smart_basics => "cache/stage5/smart-basics",
 }

@@ -8,10 +8,12 @@
 //! `cache/mod.rs` (`cargo doc --open`, module `cache`), and the prompt is in
 //! `cache/PROMPT.md`. Three types: `Lru` (stages 1–2, exact recency), `Shared` (stage 3, for
 //! many threads; it may be `Lru` itself behind a type alias if you argue it) and `Smart`
-//! (stage 4, scan-resistant). Add any fields,
+//! (stage 5, scan-resistant); and `Loading` (stage 4), a loading cache. Add any fields,
 //! types and helpers you need.
 
-use super::{Cache, CacheConfig, ConfigError, Key, PutError, Value};
+use super::{
+    Cache, CacheConfig, ConfigError, GetError, Key, Loader, LoadingCache, PutError, Value,
+};
 use crate::clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,7 +114,33 @@ impl Cache for Shared {
     }
 }
 
-/// Your scan-resistant cache (stage 4).
+/// Your loading cache (stage 4).
+pub struct Loading {
+    // Your state goes here.
+}
+
+impl LoadingCache for Loading {
+    fn new(
+        config: CacheConfig,
+        load_timeout: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
+        let _ = clock;
+        todo!(
+            "build an empty loading cache of {} entries whose waiters give up on a load              {load_timeout:?} (on `clock`) after it started",
+            config.capacity
+        )
+    }
+
+    fn get_or_load(&self, key: Key, loader: Loader<'_>) -> Result<Value, GetError> {
+        let _ = loader;
+        todo!(
+            "return {key}'s cached value, or load it: one loader per key at a time, its value              (cached) or error (not cached) to every waiter, LoaderPanicked if it panics,              TimedOut for waiters once the clock passes its deadline — never a poisoned key"
+        )
+    }
+}
+
+/// Your scan-resistant cache (stage 5).
 pub struct Smart {
     // Your state goes here.
 }
@@ -158,5 +186,5 @@ impl Cache for Smart {
 /// This solution's conformance suite: every criterion of the rubric, bound to the types above.
 /// `cargo test` and `kata grade` run it; leave it as it is.
 pub fn suite() -> Vec<crate::grading::Check> {
-    super::conformance::suite::<Lru, Shared, Smart>()
+    super::conformance::suite::<Lru, Shared, Loading, Smart>()
 }

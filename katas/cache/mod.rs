@@ -1,16 +1,19 @@
 //! # Cache — the contract
 //!
 //! > "Implement an in-memory cache with a bounded size, least-recently-used eviction and
-//! > per-entry expiry, share it between threads, then make it survive a scan."
+//! > per-entry expiry, share it between threads, load what it misses
+//! > without a stampede, then make it survive a scan."
 //!
-//! This module is the contract every solution implements: the [`Cache`] trait, its
-//! configuration ([`CacheConfig`]) and its typed errors ([`ConfigError`], [`PutError`]). The
+//! This module is the contract every solution implements: the [`Cache`] and [`LoadingCache`]
+//! traits, the configuration ([`CacheConfig`]) and the typed errors ([`ConfigError`],
+//! [`PutError`], [`GetError`] with the loader's [`LoadError`]). The
 //! prompt, stage by stage, is in `PROMPT.md` (`kata prompt cache`); it is also rendered at the
 //! end of this page.
 //!
 //! A solution provides three types that implement [`Cache`]: an **exact LRU** cache (stages 1
 //! and 2, bound as `L` in the rubric), a **shared** cache built for many threads (stage 3,
-//! bound as `S`) and a **scan-resistant** cache (stage 4, bound as `P`). One type may serve as
+//! bound as `S`) and a **scan-resistant** cache (stage 5, bound as `P`); and a **loading**
+//! cache that implements [`LoadingCache`] (stage 4, bound as `D`). One type may serve as
 //! the first two — a mutex around the exact LRU keeps every rule — but the shared cache is
 //! allowed to relax recency (a sharded design cannot keep one global order), and the
 //! scan-resistant one chooses its victims by its own policy, so each has its own rules.
@@ -68,7 +71,28 @@
 //!   and two racing puts of one key leave exactly one entry for it (rule
 //!   `cache/shared-one-entry-per-key`).
 //!
-//! Stage 4 — the scan-resistant cache `P` (S3-FIFO, W-TinyLFU, SLRU, 2Q, ARC… the candidate
+//! Stage 4 — the loading cache `D` ([`LoadingCache::get_or_load`]; a *flight* is one run of a
+//! loader for one key, started by a miss at clock reading `t`):
+//!
+//! - Single flight: while a flight for a key runs, every other `get_or_load` of that key waits
+//!   for it instead of running its own loader, and every caller gets the flight's value; the
+//!   value is then cached, so a later call runs no loader (rule `cache/single-flight`).
+//! - A loader's error is returned to every caller that waited on the flight, as
+//!   [`GetError::Load`] with the loader's own [`LoadError`] (rule `cache/load-error-shared`),
+//!   and it is not cached: the next call runs a loader again (rule
+//!   `cache/load-error-not-cached`).
+//! - A loader that panics releases every waiter with [`GetError::LoaderPanicked`] (the caller
+//!   that ran it gets the same error, or the panic itself), and the key is not poisoned: the
+//!   next call runs a loader again (rule `cache/loader-panic-releases`).
+//! - A loader still running at `t + load_timeout` releases every waiter with
+//!   [`GetError::TimedOut`] once the clock reads `t + load_timeout`: a waiter notices it by
+//!   re-reading the clock while it waits, or is released by the next call into the cache —
+//!   either way without sleeping on real time. The key is not poisoned either: a call after the
+//!   deadline starts a fresh flight instead of joining the hung one (rule
+//!   `cache/load-deadline`). What the hung loader's own caller gets when it finally returns is
+//!   not fixed.
+//!
+//! Stage 5 — the scan-resistant cache `P` (S3-FIFO, W-TinyLFU, SLRU, 2Q, ARC… the candidate
 //! chooses and argues):
 //!
 //! - A one-off scan does not flush a hot working set: in a cache of capacity `c ≥ 20`, after a
@@ -184,11 +208,62 @@ pub trait Cache: Send + Sync + Sized {
     }
 }
 
+/// Why a loader could not produce a value: a code of the loader's own, handed back unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the loader failed with code {0}")]
+pub struct LoadError(pub u64);
+
+/// Why [`LoadingCache::get_or_load`] returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum GetError {
+    /// The flight's loader returned this error (rule `cache/load-error-shared`).
+    #[error("loading the value failed: {0}")]
+    Load(LoadError),
+    /// The flight's loader panicked (rule `cache/loader-panic-releases`).
+    #[error("the loader panicked")]
+    LoaderPanicked,
+    /// The flight's loader was still running at its deadline (rule `cache/load-deadline`).
+    #[error("the loader did not finish before its deadline")]
+    TimedOut,
+}
+
+/// A loader: produces the value of a key on a miss. It runs on the thread of the call that
+/// started the flight.
+pub type Loader<'a> = &'a dyn Fn(Key) -> Result<Value, LoadError>;
+
+/// A cache that loads what it misses, running one loader per key at a time (stage 4).
+///
+/// Design note: the loader is a plain `&dyn Fn` run by the first caller that misses, so no
+/// thread pool is needed and a panic unwinds on a thread the cache can catch it on; the
+/// deadline is measured on the injected clock, so a hung loader's waiters are released by the
+/// clock, not by real time.
+pub trait LoadingCache: Send + Sync + Sized {
+    /// An empty loading cache of `config.capacity` entries whose waiters give up on a flight
+    /// `load_timeout` after it started (on `clock`).
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroCapacity`] for a capacity of 0.
+    fn new(
+        config: CacheConfig,
+        load_timeout: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError>;
+
+    /// The cached value of `key`, or the value `loader` produces for it — loaded once however
+    /// many callers miss at the same time.
+    ///
+    /// # Errors
+    /// [`GetError::Load`], [`GetError::LoaderPanicked`] or [`GetError::TimedOut`] for the
+    /// flight this call ran or waited on.
+    fn get_or_load(&self, key: Key, loader: Loader<'_>) -> Result<Value, GetError>;
+}
+
 /// Stage titles, in order.
 pub const STAGES: &[&str] = &[
     "bounded LRU: get, put, remove, exact recency, eviction, typed errors",
     "expiry: per-entry time-to-live on the injected clock, reclaimed entries",
     "many threads: a shared cache, no lost update, capacity kept under races",
+    "a loading cache: single flight, errors and panics shared and not cached, a deadline for hung loaders",
     "a smarter eviction policy: a one-off scan does not flush the hot set",
 ];
 
@@ -210,7 +285,7 @@ pub const MANUAL: &[ManualCriterion] = &[
 pub fn kata() -> Kata {
     Kata {
         id: "cache",
-        title: "Bounded LRU cache with expiry, shared between threads, and a scan-resistant policy",
+        title: "Bounded LRU cache with expiry, shared between threads, loading without a stampede, scan-resistant",
         prompt: include_str!("PROMPT.md"),
         stages: STAGES,
         criteria: conformance::CRITERIA,
@@ -228,7 +303,12 @@ pub fn kata() -> Kata {
 }
 
 fn reference_suite() -> Vec<Check> {
-    conformance::suite::<reference::LruCache, reference::ShardedCache, reference::S3FifoCache>()
+    conformance::suite::<
+        reference::LruCache,
+        reference::ShardedCache,
+        reference::LoadingLru,
+        reference::S3FifoCache,
+    >()
 }
 
 #[doc = include_str!("PROMPT.md")]

@@ -5,14 +5,14 @@
 //! design — a slab-backed linked list, an ordered map by recency stamp, a mutex or shards —
 //! gets full marks as long as it behaves as the contract says.
 //!
-//! Three implementations are bound: `L`, the exact LRU cache of stages 1–2, `S`, the shared
-//! cache of stage 3, which may relax recency, and `P`, the scan-resistant cache of stage 4,
-//! which chooses its own victims (see the contract).
+//! Four implementations are bound: `L`, the exact LRU cache of stages 1–2, `S`, the shared
+//! cache of stage 3, which may relax recency, `D`, the loading cache of stage 4, and `P`, the
+//! scan-resistant cache of stage 5, which chooses its own victims (see the contract).
 //!
-//! Use it from your own crate: `lld_katas::cache::conformance::suite::<MyLru, MyShared, MyPolicy>()` gives
+//! Use it from your own crate: `lld_katas::cache::conformance::suite::<MyLru, MyShared, MyLoading, MyPolicy>()` gives
 //! the bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
-use super::{Cache, CacheConfig, ConfigError, Key, PutError};
+use super::{Cache, CacheConfig, ConfigError, Key, LoadingCache, PutError, Value};
 use crate::clock::{Clock, ManualClock};
 use crate::grading::{Check, Criterion, Failure, Rule, Transcript};
 use std::sync::Arc;
@@ -24,6 +24,7 @@ mod stage1;
 mod stage2;
 mod stage3;
 mod stage4;
+mod stage5;
 
 pub use describe::*;
 pub use model::*;
@@ -31,6 +32,7 @@ pub use stage1::*;
 pub use stage2::*;
 pub use stage3::*;
 pub use stage4::*;
+pub use stage5::*;
 
 // ---------------------------------------------------------------------------------------------
 // Criteria
@@ -207,10 +209,46 @@ pub const ONE_ENTRY_PER_KEY: Criterion = Criterion::new(
     "while a put of a new key is held inside its clock reading, a put of the same key completes; afterwards len() is 1, get returns one of the two values, and after remove len() is 0",
     "look the key up and insert it under one lock acquisition",
 );
+/// Concurrent misses run one loader.
+pub const SINGLE_FLIGHT: Criterion = Criterion::new(
+    "cache/stage4/single-flight",
+    4,
+    5,
+    "concurrent misses on one key run the loader once, and all get its value",
+    "while the first caller's loader for a key is held, three more callers miss the same key; once it is let go, exactly one loader has run, every caller gets its value, and a later call gets it from the cache without a loader",
+    "keep a table of loads in progress, keyed by key: the first miss starts one and runs the loader outside every lock, later misses wait on it",
+);
+/// A loader's error reaches every waiter and is not cached.
+pub const LOAD_ERROR: Criterion = Criterion::new(
+    "cache/stage4/load-error",
+    4,
+    4,
+    "a loader's error reaches every waiter and is not cached",
+    "when the held loader returns Err(LoadError(7)), its caller and every caller that waited on it get Err(GetError::Load(LoadError(7))), no waiter runs a loader of its own, and the next call runs a loader again",
+    "publish the outcome — value or error — to the waiters; cache only a value",
+);
+/// A panicking loader releases every waiter.
+pub const LOADER_PANIC: Criterion = Criterion::new(
+    "cache/stage4/loader-panic",
+    4,
+    4,
+    "a panicking loader releases every waiter and poisons nothing",
+    "when the held loader panics, every waiter returns Err(GetError::LoaderPanicked) (its own caller the same or the panic), and the next call for the key runs a loader and gets its value",
+    "run the loader under catch_unwind (or a guard whose Drop publishes a failure), and take the load out of the table either way",
+);
+/// A hung loader's waiters leave at the deadline.
+pub const LOAD_DEADLINE: Criterion = Criterion::new(
+    "cache/stage4/load-deadline",
+    4,
+    4,
+    "a hung loader's waiters are released at its deadline, and the key is not poisoned",
+    "while the first caller's loader hangs, three callers wait; when the injected clock reaches the load's start + load_timeout (and another key is loaded), every waiter returns Err(GetError::TimedOut), and a new call for the key starts a fresh load and gets its value",
+    "give each load a deadline on the clock; waiters wait in short slices and re-read the clock (or any call fails expired loads); a call after the deadline replaces the hung load",
+);
 /// A one-off scan does not flush the hot set.
 pub const SCAN_RESISTANT: Criterion = Criterion::new(
-    "cache/stage4/scan-resistant",
-    4,
+    "cache/stage5/scan-resistant",
+    5,
     5,
     "a one-off scan does not flush a hot working set",
     "in caches of capacity 20 to 1000, a hot set of capacity / 4 keys, each put and then read twice, is followed by a scan of 1, 3 or 10 × capacity fresh keys, each put once and never read; afterwards at least half the hot keys are still present",
@@ -218,8 +256,8 @@ pub const SCAN_RESISTANT: Criterion = Criterion::new(
 );
 /// The scan-resistant cache keeps the rules the contract keeps for it.
 pub const SMART_BASICS: Criterion = Criterion::new(
-    "cache/stage4/smart-basics",
-    4,
+    "cache/stage5/smart-basics",
+    5,
     3,
     "the scan-resistant cache keeps capacity, latest values, removal and expiry",
     "over random sequences with puts, time-to-lives, reads, removals and clock moves, the scan-resistant cache never holds more than its capacity, a key is present right after its put, get and remove return None or the latest live value put, removed and expired keys are absent, and capacity 0 and a zero ttl are refused with their errors",
@@ -247,13 +285,23 @@ pub const CRITERIA: &[Criterion] = &[
     RACING_PUTS_KEPT,
     CAPACITY_RACE,
     ONE_ENTRY_PER_KEY,
+    SINGLE_FLIGHT,
+    LOAD_ERROR,
+    LOADER_PANIC,
+    LOAD_DEADLINE,
     SCAN_RESISTANT,
     SMART_BASICS,
 ];
 
-/// Every criterion bound to `L` (the exact LRU cache), `S` (the shared cache) and `P` (the
-/// scan-resistant cache).
-pub fn suite<L: Cache + 'static, S: Cache + 'static, P: Cache + 'static>() -> Vec<Check> {
+/// Every criterion bound to `L` (the exact LRU cache), `S` (the shared cache), `D` (the
+/// loading cache) and `P` (the scan-resistant cache).
+pub fn suite<L, S, D, P>() -> Vec<Check>
+where
+    L: Cache + 'static,
+    S: Cache + 'static,
+    D: LoadingCache + 'static,
+    P: Cache + 'static,
+{
     vec![
         Check::new(&MODEL, model::<L>),
         Check::new(&ZERO_CAPACITY, zero_capacity::<L>),
@@ -274,6 +322,10 @@ pub fn suite<L: Cache + 'static, S: Cache + 'static, P: Cache + 'static>() -> Ve
         Check::new(&RACING_PUTS_KEPT, racing_puts_kept::<S>),
         Check::new(&CAPACITY_RACE, capacity_race::<S>),
         Check::new(&ONE_ENTRY_PER_KEY, one_entry_per_key::<S>),
+        Check::new(&SINGLE_FLIGHT, single_flight::<D>),
+        Check::new(&LOAD_ERROR, load_error::<D>),
+        Check::new(&LOADER_PANIC, loader_panic::<D>),
+        Check::new(&LOAD_DEADLINE, load_deadline::<D>),
         Check::new(&SCAN_RESISTANT, scan_resistant::<P>),
         Check::new(&SMART_BASICS, smart_basics::<P>),
     ]
@@ -381,6 +433,31 @@ pub const RULES: &[Rule] = &[
         "cache/shared-one-entry-per-key",
         "Two racing puts of one key leave exactly one entry for it.",
         &[ONE_ENTRY_PER_KEY.id],
+    ),
+    Rule::new(
+        "cache/single-flight",
+        "While a load of a key runs, other callers of that key wait for it instead of loading, all get its value, and the value is cached.",
+        &[SINGLE_FLIGHT.id],
+    ),
+    Rule::new(
+        "cache/load-error-shared",
+        "A loader's error is returned to every caller that waited on the load, as GetError::Load with the loader's own error.",
+        &[LOAD_ERROR.id],
+    ),
+    Rule::new(
+        "cache/load-error-not-cached",
+        "A loader's error is not cached: the next call runs a loader again.",
+        &[LOAD_ERROR.id],
+    ),
+    Rule::new(
+        "cache/loader-panic-releases",
+        "A panicking loader releases every waiter with GetError::LoaderPanicked and does not poison the key.",
+        &[LOADER_PANIC.id],
+    ),
+    Rule::new(
+        "cache/load-deadline",
+        "A load still running at its start + load_timeout releases every waiter with GetError::TimedOut, and a later call starts a fresh load.",
+        &[LOAD_DEADLINE.id],
     ),
     Rule::new(
         "cache/scan-resistant",

@@ -38,11 +38,25 @@ impl<M: Misbehaviour> Cache for Hostile<M> {
     }
 }
 
+impl<M: Misbehaviour> crate::cache::LoadingCache for Hostile<M> {
+    fn new(_: CacheConfig, _: Duration, _: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        M::act()
+    }
+
+    fn get_or_load(
+        &self,
+        _: Key,
+        _: crate::cache::Loader<'_>,
+    ) -> Result<Value, crate::cache::GetError> {
+        M::act()
+    }
+}
+
 /// This kata's suite bound to an implementation that misbehaves as `M` in every method.
 pub(super) struct HostileSuite;
 
 impl hostile::HostileSuite for HostileSuite {
     fn suite<M: Misbehaviour>() -> Vec<crate::grading::Check> {
-        suite::<Hostile<M>, Hostile<M>, Hostile<M>>()
+        suite::<Hostile<M>, Hostile<M>, Hostile<M>, Hostile<M>>()
     }
 }

@@ -1,14 +1,17 @@
 //! The model answers: [`LruCache`], an exact LRU behind one mutex (stages 1–2),
 //! [`ShardedCache`], the same core split into independently locked shards (stage 3), and
-//! [`S3FifoCache`], a scan-resistant cache after S3-FIFO (stage 4).
+//! [`LoadingLru`], a read-through cache with single flight (stage 4), and [`S3FifoCache`], a
+//! scan-resistant cache after S3-FIFO (stage 5).
 //!
 //! Both are built on [`Lru`], a single-threaded exact LRU with expiry, written once.
 
 mod core;
+mod loading;
 mod s3fifo;
 mod sharded;
 
 pub use core::Lru;
+pub use loading::LoadingLru;
 pub use s3fifo::S3FifoCache;
 pub use sharded::ShardedCache;
 
