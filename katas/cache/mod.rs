@@ -61,10 +61,12 @@
 //!
 //! Stage 3 — the shared cache `S` (every method takes `&self`, from any number of threads):
 //!
-//! - Every rule of stages 1 and 2 except the exact recency order holds for `S` when one thread
-//!   uses it, and per key under many threads: a `get` returns `None` or the value of a put of
-//!   that key that was not overwritten before the get began — never an older value, never another
-//!   key's (rule `cache/shared-no-lost-update`).
+//! - Every rule of stages 1 and 2 except the exact recency order (and the evictions that
+//!   follow from it) holds for `S` when one thread uses it (rule `cache/shared-basics`).
+//! - Per key under many threads, a `get` returns `None` or the value of a put of that key that
+//!   was not overwritten before the get began — never an older value, never another key's —
+//!   and a completed put is not undone by another thread's (rule
+//!   `cache/shared-no-lost-update`).
 //! - `S` may evict before it is full (a sharded design evicts within one shard), but not while
 //!   it holds fewer than `capacity / 16` (rounded down) live entries — so up to 16 shards of
 //!   equal capacity qualify — and it never holds more than `capacity` entries, also while puts race (rule `cache/shared-capacity`),
