@@ -22,6 +22,9 @@
 //! - [`parking`] — parking lot with levels, spot kinds, composable pricing and concurrent gates.
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
+//! - [`cache`] — bounded LRU cache: exact recency and eviction, per-entry expiry on the
+//!   injected clock, a shared cache for many threads, a loading cache with single flight, a
+//!   scan-resistant eviction policy.
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
 //! - [`cli`] — the `kata` command line (`list`, `prompt`, `hint`, `rubric`, `rules`, `grade`,
 //!   `mutants`, `analyze`, `new`, `next`, `watch`, `status`), shared by the checkout's `main.rs`
@@ -74,6 +77,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod grading;
@@ -83,7 +87,12 @@ pub mod snake_ladder;
 
 /// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
 pub fn katas() -> Vec<grading::Kata> {
-    vec![rate_limiter::kata(), parking::kata(), snake_ladder::kata()]
+    vec![
+        rate_limiter::kata(),
+        parking::kata(),
+        snake_ladder::kata(),
+        cache::kata(),
+    ]
 }
 
 /// A kata by its command-line id.
