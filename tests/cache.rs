@@ -32,6 +32,7 @@ lld_katas::conformance_tests! {
     stage3_racing_puts_kept => "cache/stage3/racing-puts-kept",
     stage3_capacity_race => "cache/stage3/capacity-race",
     stage3_one_entry_per_key => "cache/stage3/one-entry-per-key",
+    stage3_keys_in_parallel => "cache/stage3/keys-in-parallel",
     stage4_single_flight => "cache/stage4/single-flight",
     stage4_load_error => "cache/stage4/load-error",
     stage4_loader_panic => "cache/stage4/loader-panic",

@@ -6,9 +6,9 @@
 //!
 //! The contract — what each method must do, exactly — is documented on the trait and types in
 //! `cache/mod.rs` (`cargo doc --open`, module `cache`), and the prompt is in
-//! `cache/PROMPT.md`. Three types: `Lru` (stages 1–2, exact recency), `Shared` (stage 3, for
-//! many threads; it may be `Lru` itself behind a type alias if you argue it) and `Smart`
-//! (stage 5, scan-resistant); and `Loading` (stage 4), a loading cache. Add any fields,
+//! `cache/PROMPT.md`. Four types: `Lru` (stages 1–2, exact recency), `Shared` (stage 3, for
+//! many threads, with no lock that every key waits for), `Loading` (stage 4, a loading cache)
+//! and `Smart` (stage 5, scan-resistant). Add any fields,
 //! types and helpers you need.
 
 use super::{

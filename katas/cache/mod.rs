@@ -13,10 +13,10 @@
 //! A solution provides three types that implement [`Cache`]: an **exact LRU** cache (stages 1
 //! and 2, bound as `L` in the rubric), a **shared** cache built for many threads (stage 3,
 //! bound as `S`) and a **scan-resistant** cache (stage 5, bound as `P`); and a **loading**
-//! cache that implements [`LoadingCache`] (stage 4, bound as `D`). One type may serve as
-//! the first two — a mutex around the exact LRU keeps every rule — but the shared cache is
-//! allowed to relax recency (a sharded design cannot keep one global order), and the
-//! scan-resistant one chooses its victims by its own policy, so each has its own rules.
+//! cache that implements [`LoadingCache`] (stage 4, bound as `D`). The shared cache is
+//! allowed to relax recency (a sharded design cannot keep one global order) but must not
+//! serialise every key on one lock, and the scan-resistant one chooses its victims by its own
+//! policy, so each has its own rules.
 //!
 //! ## The rules, precisely
 //!
@@ -72,6 +72,12 @@
 //!   equal capacity qualify — and it never holds more than `capacity` entries, also while puts race (rule `cache/shared-capacity`),
 //!   and two racing puts of one key leave exactly one entry for it (rule
 //!   `cache/shared-one-entry-per-key`).
+//! - Different keys must not contend on one cache-wide lock: no lock that every key needs is
+//!   held while a call reads the clock or decides (rule `cache/keys-in-parallel`). A
+//!   sharded design locks only the key's shard; a lock-free one locks nothing. (The rubric
+//!   sees a lock through the clock: a call held inside its clock reading must not stop every
+//!   other key's call. A design that reads the clock before taking one global lock slips past
+//!   that check, and shows in the bench instead.)
 //!
 //! Stage 4 — the loading cache `D` ([`LoadingCache::get_or_load`]; a *flight* is one run of a
 //! loader for one key, started by a miss at clock reading `t`):

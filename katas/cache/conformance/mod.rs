@@ -209,6 +209,15 @@ pub const ONE_ENTRY_PER_KEY: Criterion = Criterion::new(
     "while a put of a new key is held inside its clock reading, a put of the same key completes; afterwards len() is 1, get returns one of the two values, and after remove len() is 0",
     "look the key up and insert it under one lock acquisition",
 );
+/// Calls on different keys do not wait for one cache-wide lock.
+pub const KEYS_IN_PARALLEL: Criterion = Criterion::new(
+    "cache/stage3/keys-in-parallel",
+    3,
+    3,
+    "calls on different keys do not all wait for one lock",
+    "while a put_with_ttl of key 0 is held inside its clock reading, at least one of 64 calls on other keys, each from a thread of its own, completes",
+    "lock only the part of the cache a key lives in (a shard), not the whole cache, while a call reads the clock and decides",
+);
 /// Concurrent misses run one loader.
 pub const SINGLE_FLIGHT: Criterion = Criterion::new(
     "cache/stage4/single-flight",
@@ -285,6 +294,7 @@ pub const CRITERIA: &[Criterion] = &[
     RACING_PUTS_KEPT,
     CAPACITY_RACE,
     ONE_ENTRY_PER_KEY,
+    KEYS_IN_PARALLEL,
     SINGLE_FLIGHT,
     LOAD_ERROR,
     LOADER_PANIC,
@@ -322,6 +332,7 @@ where
         Check::new(&RACING_PUTS_KEPT, racing_puts_kept::<S>),
         Check::new(&CAPACITY_RACE, capacity_race::<S>),
         Check::new(&ONE_ENTRY_PER_KEY, one_entry_per_key::<S>),
+        Check::new(&KEYS_IN_PARALLEL, keys_in_parallel::<S>),
         Check::new(&SINGLE_FLIGHT, single_flight::<D>),
         Check::new(&LOAD_ERROR, load_error::<D>),
         Check::new(&LOADER_PANIC, loader_panic::<D>),
@@ -433,6 +444,11 @@ pub const RULES: &[Rule] = &[
         "cache/shared-one-entry-per-key",
         "Two racing puts of one key leave exactly one entry for it.",
         &[ONE_ENTRY_PER_KEY.id],
+    ),
+    Rule::new(
+        "cache/keys-in-parallel",
+        "Different keys do not contend on one cache-wide lock: no lock every key needs is held while a call reads the clock or decides.",
+        &[KEYS_IN_PARALLEL.id],
     ),
     Rule::new(
         "cache/single-flight",

@@ -264,3 +264,61 @@ pub fn one_entry_per_key<S: Cache>() -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// A call held inside its clock reading does not stop the calls on every other key.
+///
+/// Key 0's `put_with_ttl` must read the clock (its deadline counts from that reading); it is
+/// held there while 64 other keys are put and read, each from a thread of its own. One lock
+/// around the whole cache, held while the clock is read, lets none of them finish; a sharded
+/// or lock-free design lets some finish. The patience is long enough for a runnable thread to
+/// make one call on any machine, so it never decides the verdict for a correct design.
+pub fn keys_in_parallel<S: Cache>() -> Result<(), Failure> {
+    const OTHERS: u64 = 64;
+    let patience = Duration::from_millis(300);
+    let manual = ManualClock::starting_at(Duration::from_nanos(ORIGIN_NS));
+    let clock = Arc::new(HoldingClock::new(manual));
+    let cache = build::<S>(ROOMY, clock.clone())?;
+    // Every key is present before the race: the hot path is a key already cached.
+    for key in 0..=OTHERS {
+        cache.put(key, key);
+    }
+    clock.arm(Duration::from_secs(10));
+    let (done, wait_for_done) = std::sync::mpsc::channel::<u64>();
+    let cache = &cache;
+    let verdict = std::thread::scope(|s| {
+        let held = s.spawn(|| cache.put_with_ttl(0, 1, Duration::from_secs(60)));
+        let verdict = if clock.wait_for_hold(Duration::from_secs(5)) {
+            let others: Vec<_> = (1..=OTHERS)
+                .map(|key| {
+                    let done = done.clone();
+                    s.spawn(move || {
+                        cache.put(key, key + 1);
+                        let _ = cache.get(key);
+                        let _ = done.send(key);
+                    })
+                })
+                .collect();
+            let first = wait_for_done.recv_timeout(patience).ok();
+            clock.release();
+            for t in others {
+                t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+            Some(first)
+        } else {
+            // The put read no clock to be held in: nothing to judge.
+            clock.release();
+            None
+        };
+        let _ = held.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        verdict
+    });
+    ensure!(
+        !matches!(verdict, Some(None)),
+        format!(
+            "a shared cache of capacity {ROOMY}; put(k, k) for k = 0..={OTHERS}; then put_with_ttl(0, 1, 60 s) is held inside clock.now() (after its reading) while keys 1..={OTHERS} each get put(k, k + 1) and get(k) from a thread of their own"
+        ),
+        "some other key's calls complete while key 0's put is held",
+        "none completed within {patience:?}: every key waited for a lock key 0's put holds"
+    );
+    Ok(())
+}

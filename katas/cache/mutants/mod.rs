@@ -8,10 +8,10 @@
 
 use super::conformance::{
     CAPACITY_EXACT, CAPACITY_RACE, EVICTION_ORDER, EXPIRED_ABSENT, EXPIRED_RECLAIMED,
-    EXPIRY_SET_BY_PUT, LOAD_DEADLINE, LOAD_ERROR, LOADER_PANIC, MODEL, MODEL_WITH_EXPIRY,
-    ONE_ENTRY_PER_KEY, PEEK_NO_TOUCH, PUT_EXISTING, RACING_PUTS_KEPT, REMOVE_FREES, SCAN_RESISTANT,
-    SHARED_BASICS, SINGLE_FLIGHT, SMART_BASICS, THREADS_MODEL, TTL_BOUNDARY, TTL_SATURATES,
-    ZERO_CAPACITY, ZERO_TTL, suite,
+    EXPIRY_SET_BY_PUT, KEYS_IN_PARALLEL, LOAD_DEADLINE, LOAD_ERROR, LOADER_PANIC, MODEL,
+    MODEL_WITH_EXPIRY, ONE_ENTRY_PER_KEY, PEEK_NO_TOUCH, PUT_EXISTING, RACING_PUTS_KEPT,
+    REMOVE_FREES, SCAN_RESISTANT, SHARED_BASICS, SINGLE_FLIGHT, SMART_BASICS, THREADS_MODEL,
+    TTL_BOUNDARY, TTL_SATURATES, ZERO_CAPACITY, ZERO_TTL, suite,
 };
 use super::reference::{LoadingLru, LruCache, S3FifoCache, ShardedCache};
 use super::{Cache, CacheConfig, ConfigError, Key, PutError, Value};
@@ -27,10 +27,12 @@ use std::time::Duration;
 mod flawed;
 mod hostile_cache;
 mod loading;
+mod one_lock;
 
 pub use flawed::*;
 pub use hostile_cache::*;
 pub use loading::*;
+pub use one_lock::*;
 
 macro_rules! flaw {
     ($($name:ident => $knob:ident),+ $(,)?) => {
@@ -236,6 +238,13 @@ pub fn catalogue() -> Vec<Mutant> {
             suite::<LruCache, Flawed<PresenceCheckedApart>, LoadingLru, S3FifoCache>,
         )
         .breaking(&["cache/shared-one-entry-per-key"]),
+        Mutant::realistic(
+            "one-lock-for-all-keys",
+            "every call takes one cache-wide lock before its shard's and holds it while the clock is read: calls on different keys wait for each other",
+            &[KEYS_IN_PARALLEL.id],
+            suite::<LruCache, OneLockForAll, LoadingLru, S3FifoCache>,
+        )
+        .breaking(&["cache/keys-in-parallel"]),
         Mutant::realistic(
             "copy-on-write-put",
             "put copies the cache's state under the lock, updates the copy outside it and writes it back: a put that completed meanwhile is lost",
