@@ -22,6 +22,8 @@
 //! - [`parking`] — parking lot with levels, spot kinds, composable pricing and concurrent gates.
 //! - [`snake_ladder`] — snake-and-ladder engine: board validation, rules as data, exact
 //!   game-length analysis (`kata analyze snake-ladder`).
+//! - [`resilience`] — circuit breaker: count and time windows, slow calls, a half-open state
+//!   that grants exactly K probes and cannot stick.
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
 //! - [`cli`] — the `kata` command line (`list`, `prompt`, `hint`, `rubric`, `rules`, `grade`,
 //!   `mutants`, `analyze`, `new`, `next`, `watch`, `status`), shared by the checkout's `main.rs`
@@ -79,11 +81,17 @@ pub mod clock;
 pub mod grading;
 pub mod parking;
 pub mod rate_limiter;
+pub mod resilience;
 pub mod snake_ladder;
 
 /// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
 pub fn katas() -> Vec<grading::Kata> {
-    vec![rate_limiter::kata(), parking::kata(), snake_ladder::kata()]
+    vec![
+        rate_limiter::kata(),
+        parking::kata(),
+        snake_ladder::kata(),
+        resilience::kata(),
+    ]
 }
 
 /// A kata by its command-line id.
