@@ -212,9 +212,11 @@ fn nanos(d: Duration) -> u64 {
 
 fn validate(config: &BreakerConfig) -> Result<(), ConfigError> {
     match config.window {
-        Window::Count { calls } if calls == 0 => return Err(ConfigError::Window(config.window)),
+        Window::Count { calls: 0 } => return Err(ConfigError::Window(config.window)),
         Window::Time { span, buckets }
-            if buckets == 0 || span.is_zero() || nanos(span) % u64::from(buckets) != 0 =>
+            if buckets == 0
+                || span.is_zero()
+                || !span.as_nanos().is_multiple_of(u128::from(buckets)) =>
         {
             return Err(ConfigError::Window(config.window));
         }

@@ -74,7 +74,7 @@ pub fn parse(script: &str) -> Vec<Step> {
                 Some('h') => Step::Hold,
                 Some('r') => {
                     let index = token[1..token.len() - 1].parse().unwrap_or(0);
-                    Step::Report(index, outcome(token.chars().last().unwrap_or('S')))
+                    Step::Report(index, outcome(token.chars().next_back().unwrap_or('S')))
                 }
                 Some('w') => Step::Advance(token[1..].parse().unwrap_or(0)),
                 Some('R') => Step::ToRetry(offset(&token[1..])),

@@ -130,6 +130,7 @@ pub fn window_slides<B: CircuitBreaker>() -> Result<(), Failure> {
             (counted(4, 4, 50, 1_000, 1), "F S S S S S F F"),
             (counted(4, 4, 50, 1_000, 1), "F S S S S F S F"),
             (counted(4, 2, 50, 1_000, 1), "S S S S S S F F"),
+            (counted(4, 2, 50, 1_000, 1), "S S S F F"),
             (counted(3, 3, 67, 1_000, 1), "F F S S F F"),
             (counted(2, 2, 100, 1_000, 1), "F S F S F F"),
             (counted(5, 5, 40, 1_000, 1), "F S S S S S S S F S F"),
