@@ -375,3 +375,9 @@ impl<F: Flaw> Drop for FlawedPermit<'_, F> {
         }
     }
 }
+
+/// No flaw: the plain breaker, correct — a second design (every outcome in a list, the window
+/// recomputed on each report) that must score full marks.
+pub struct NoFlaw;
+
+impl Flaw for NoFlaw {}
