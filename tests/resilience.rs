@@ -4,13 +4,13 @@
 //! `cargo test --features exercise --test resilience` (add `stage1` to run one stage).
 
 #[cfg(not(feature = "exercise"))]
-use lld_katas::resilience::reference::Breaker as Solution;
+use lld_katas::resilience::reference::{Breaker as Solution, Bulkhead as Pool};
 
 #[cfg(feature = "exercise")]
-use lld_katas::resilience::exercise::Breaker as Solution;
+use lld_katas::resilience::exercise::{Breaker as Solution, Pool};
 
 lld_katas::conformance_tests! {
-    suite: lld_katas::resilience::conformance::suite::<Solution>,
+    suite: lld_katas::resilience::conformance::suite::<Solution, Pool>,
     stage1_count_window_model => "resilience/stage1/count-window-model",
     stage1_failure_rate => "resilience/stage1/failure-rate",
     stage1_rate_at_threshold => "resilience/stage1/rate-at-threshold",
@@ -27,6 +27,12 @@ lld_katas::conformance_tests! {
     stage3_probes_race => "resilience/stage3/probes-race",
     stage3_dropped_permit => "resilience/stage3/dropped-permit",
     stage3_no_lost_outcome => "resilience/stage3/no-lost-outcome",
+    stage4_bulkhead_model => "resilience/stage4/bulkhead-model",
+    stage4_bulkhead_limits => "resilience/stage4/bulkhead-limits",
+    stage4_bulkhead_fifo => "resilience/stage4/bulkhead-fifo",
+    stage4_bulkhead_deadline => "resilience/stage4/bulkhead-deadline",
+    stage4_bulkhead_handoff => "resilience/stage4/bulkhead-handoff",
+    stage4_bulkhead_race => "resilience/stage4/bulkhead-race",
 }
 
 /// A second correct design — every outcome of the period in a list, the window recomputed on
@@ -34,10 +40,10 @@ lld_katas::conformance_tests! {
 /// checks what the contract says, not how the reference does it.
 #[cfg(all(feature = "mutants", not(feature = "exercise")))]
 mod second_design {
-    use lld_katas::resilience::mutants::{Flawed, NoFlaw};
+    use lld_katas::resilience::mutants::{Flawed, FlawedBulkhead, NoFlaw};
 
     lld_katas::conformance_tests! {
-        suite: lld_katas::resilience::conformance::suite::<Flawed<NoFlaw>>,
+        suite: lld_katas::resilience::conformance::suite::<Flawed<NoFlaw>, FlawedBulkhead<NoFlaw>>,
         stage1_count_window_model => "resilience/stage1/count-window-model",
         stage1_failure_rate => "resilience/stage1/failure-rate",
         stage1_rate_at_threshold => "resilience/stage1/rate-at-threshold",
@@ -54,5 +60,11 @@ mod second_design {
         stage3_probes_race => "resilience/stage3/probes-race",
         stage3_dropped_permit => "resilience/stage3/dropped-permit",
         stage3_no_lost_outcome => "resilience/stage3/no-lost-outcome",
+        stage4_bulkhead_model => "resilience/stage4/bulkhead-model",
+        stage4_bulkhead_limits => "resilience/stage4/bulkhead-limits",
+        stage4_bulkhead_fifo => "resilience/stage4/bulkhead-fifo",
+        stage4_bulkhead_deadline => "resilience/stage4/bulkhead-deadline",
+        stage4_bulkhead_handoff => "resilience/stage4/bulkhead-handoff",
+        stage4_bulkhead_race => "resilience/stage4/bulkhead-race",
     }
 }

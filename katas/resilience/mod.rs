@@ -1,12 +1,14 @@
 //! # Resilience — the contract
 //!
 //! > "Protect a service from a failing dependency: a circuit breaker with sliding windows,
-//! > slow-call detection and a half-open state that can never get stuck."
+//! > slow-call detection and a half-open state that can never get stuck, and a bulkhead that
+//! > sheds load instead of queueing it without bound."
 //!
 //! This module is the contract every solution implements: the [`CircuitBreaker`] trait, the
 //! [`Permit`] a protected call holds while it runs, the policy ([`BreakerConfig`], [`Window`],
 //! [`SlowCalls`]), what a caller can observe ([`BreakerState`]) and the typed errors
-//! ([`Rejected`], [`ConfigError`]). The prompt, stage by stage, is in `PROMPT.md`
+//! ([`Rejected`], [`ConfigError`]); and, for stage 4, the [`Bulkhead`] with its [`Waiter`],
+//! [`Entry`], [`BulkheadConfig`] and [`Shed`]. The prompt, stage by stage, is in `PROMPT.md`
 //! (`kata prompt resilience`); it is also rendered at the end of this page.
 //!
 //! The semantics follow the usual circuit-breaker vocabulary (count- and time-based sliding
@@ -75,6 +77,32 @@
 //! 100 ([`ConfigError::Rate`]); zero half-open probes ([`ConfigError::Probes`]) — checked in
 //! that order (rule `resilience/config-errors`).
 //!
+//! ## The bulkhead, precisely
+//!
+//! A [`Bulkhead`] lets at most `max_concurrent` calls (C) run at once and at most `max_queued`
+//! (Q) wait, first come first served. It never blocks: [`Bulkhead::enter`] answers at once with
+//! a slot, a place in the queue ([`Waiter`]), or a refusal; a waiter is polled; the test (or a
+//! production timer) decides when. Every operation that reads the clock — `enter`, dropping a
+//! slot, `poll`, `queued` — first removes from the queue every waiter whose deadline is at or
+//! before the reading: that waiter has given up (rule `resilience/bulkhead-deadline`).
+//!
+//! - `enter(deadline)` at reading `now`: a slot if fewer than C are in flight and nobody waits;
+//!   else [`Shed::Full`] if Q are waiting; else [`Shed::Expired`] if `deadline <= now`; else a
+//!   place at the back of the queue. So at most C slots and at most Q waiters exist at any time
+//!   (rule `resilience/bulkhead-limits`), also under contention (rule
+//!   `resilience/bulkhead-exact-under-contention`).
+//! - Dropping a slot releases it: if anybody waits, the slot passes to the waiter at the head
+//!   of the queue (it stays in flight, counted by [`Bulkhead::in_flight`]), so a released slot
+//!   always wakes the next waiter and is never left idle while somebody waits (rule
+//!   `resilience/bulkhead-handoff`); slots pass in arrival order (rule
+//!   `resilience/bulkhead-fifo`).
+//! - [`Waiter::poll`] at reading `now`: the slot, if one was passed to it; else
+//!   [`Shed::Expired`] if `deadline <= now` (it has left the queue); else the waiter back, still
+//!   queued. Dropping a waiter leaves the queue; a slot already passed to it is released as
+//!   above.
+//! - [`BulkheadConfig::max_concurrent`] of 0 is [`BulkheadConfigError::NoSlots`] (rule
+//!   `resilience/bulkhead-limits`); `max_queued` may be 0 (shed whatever cannot run at once).
+//!
 //! ## Why the design is shaped like this
 //!
 //! - **A permit, not a callback.** `try_acquire` returns a guard the caller holds for the
@@ -85,6 +113,10 @@
 //!   probes it admitted.
 //! - **Integer rates** (`failures * 100 >= pct * calls`) leave no rounding to argue about.
 //! - **`&self` everywhere**: one breaker guards one dependency for every thread of a service.
+//! - **A bulkhead that never blocks**: a blocking `acquire(timeout)` would make "the waiter gave
+//!   up at its deadline" and "the release woke the next waiter" depend on a real sleep. With
+//!   `enter` / `poll` the caller owns the waiting (park on a condvar, an async waker, a timer
+//!   thread that polls), and every rule is checkable on the injected clock, deterministically.
 
 pub mod conformance;
 pub mod exercise;
@@ -221,6 +253,78 @@ pub trait CircuitBreaker: Send + Sync + Sized {
     fn state(&self) -> BreakerState;
 }
 
+/// A bulkhead's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkheadConfig {
+    /// At most this many calls in flight (at least 1).
+    pub max_concurrent: u32,
+    /// At most this many calls waiting (0: shed whatever cannot run at once).
+    pub max_queued: u32,
+}
+
+/// Why a call got no slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum Shed {
+    /// Every slot is taken and the queue is full: shed at once.
+    #[error("bulkhead full: every slot is taken and the queue is full")]
+    Full,
+    /// The deadline passed before a slot was passed to the call.
+    #[error("gave up waiting: the deadline passed before a slot was free")]
+    Expired,
+}
+
+/// Why a [`BulkheadConfig`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum BulkheadConfigError {
+    /// `max_concurrent` is 0.
+    #[error("max_concurrent must be at least 1")]
+    NoSlots,
+}
+
+/// What [`Bulkhead::enter`] and [`Waiter::poll`] answer when they do not refuse.
+#[derive(Debug)]
+pub enum Entry<S, W> {
+    /// Run now; drop the slot when the call ends.
+    Slot(S),
+    /// Wait: poll this waiter again later.
+    Queued(W),
+}
+
+/// A place in a bulkhead's queue. Dropping it leaves the queue.
+pub trait Waiter: Sized {
+    /// The slot it turns into.
+    type Slot;
+    /// The slot if one was passed to this waiter; else [`Shed::Expired`] once the clock has
+    /// reached its deadline; else the waiter back, still queued.
+    fn poll(self) -> Result<Entry<Self::Slot, Self>, Shed>;
+}
+
+/// At most C calls in flight and Q waiting, first come first served, shared by every thread.
+pub trait Bulkhead: Send + Sync + Sized {
+    /// A running call's slot; dropping it releases the slot.
+    type Slot<'a>
+    where
+        Self: 'a;
+    /// A waiting call's place in the queue.
+    type Waiter<'a>: Waiter<Slot = Self::Slot<'a>>
+    where
+        Self: 'a;
+
+    /// An empty bulkhead, or [`BulkheadConfigError::NoSlots`].
+    fn new(config: BulkheadConfig, clock: Arc<dyn Clock>) -> Result<Self, BulkheadConfigError>;
+
+    /// A slot now, a place in the queue until `deadline` (a reading of the clock), or the
+    /// reason there is neither.
+    #[allow(clippy::type_complexity)]
+    fn enter(&self, deadline: Duration) -> Result<Entry<Self::Slot<'_>, Self::Waiter<'_>>, Shed>;
+
+    /// Slots held or passed to a waiter, right now.
+    fn in_flight(&self) -> u32;
+
+    /// Waiters in the queue as of the clock's current reading (overdue ones removed first).
+    fn queued(&self) -> u32;
+}
+
 /// Runs `f` under `breaker`: refused calls never run; `Ok` reports a success, `Err` a failure,
 /// and a panic inside `f` unwinds through the permit, which reports a failure.
 ///
@@ -262,6 +366,7 @@ pub const STAGES: &[&str] = &[
     "circuit breaker, count-based window: closed, open, half-open",
     "time-based window and slow calls",
     "many threads: exactly K probes, dropped permits, no lost outcome",
+    "bulkhead with backpressure: C in flight, Q waiting, FIFO, deadlines, no lost wake-up",
 ];
 
 /// Manual criteria specific to this kata.
@@ -282,7 +387,7 @@ pub const MANUAL: &[ManualCriterion] = &[
 pub fn kata() -> Kata {
     Kata {
         id: "resilience",
-        title: "Circuit breaker with sliding windows, slow calls and a half-open state that cannot stick",
+        title: "Circuit breaker with sliding windows, slow calls and a half-open state that cannot stick; a bulkhead with backpressure",
         prompt: include_str!("PROMPT.md"),
         stages: STAGES,
         criteria: conformance::CRITERIA,
@@ -300,7 +405,7 @@ pub fn kata() -> Kata {
 }
 
 fn reference_suite() -> Vec<Check> {
-    conformance::suite::<reference::Breaker>()
+    conformance::suite::<reference::Breaker, reference::Bulkhead>()
 }
 
 #[doc = include_str!("PROMPT.md")]

@@ -12,22 +12,26 @@
 //! Use it from your own crate: `lld_katas::resilience::conformance::suite::<MyBreaker>()`
 //! gives the bound checks; `lld_katas::conformance_tests!` turns them into `#[test]`s.
 
-use super::CircuitBreaker;
+use super::{Bulkhead, CircuitBreaker};
 use crate::grading::{Check, Criterion, Rule};
 
+mod bulkhead_model;
 mod describe;
 mod model;
 mod scenario;
 mod stage1;
 mod stage2;
 mod stage3;
+mod stage4;
 
+pub use bulkhead_model::*;
 pub use describe::*;
 pub use model::*;
 pub use scenario::*;
 pub use stage1::*;
 pub use stage2::*;
 pub use stage3::*;
+pub use stage4::*;
 
 /// Random call sequences on count windows answer exactly like the model.
 pub const COUNT_MODEL: Criterion = Criterion::new(
@@ -174,6 +178,61 @@ pub const NO_LOST_OUTCOME: Criterion = Criterion::new(
     "record and judge each outcome in one critical section (or with atomic read-modify-writes), never read-copy-write-back",
 );
 
+/// Random bulkhead sequences answer exactly like the model.
+pub const BH_MODEL: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-model",
+    4,
+    5,
+    "the bulkhead answers like the model, step by step",
+    "over random sequences of enter (deadlines now, +1 ns, later), slot drops, polls, waiters leaving, clock moves and jumps to a waiter's deadline − 1 ns / exactly, on bulkheads of 1..3 slots and 0..3 places, every answer (slot, queued, Shed::Full, Shed::Expired) and in_flight() / queued() after every step equal the model's",
+    "one lock around a counter and a FIFO queue; sweep overdue waiters at every clock reading; pass a released slot to the head waiter",
+);
+/// C in flight, Q waiting, the rest shed.
+pub const BH_LIMITS: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-limits",
+    4,
+    3,
+    "at most C in flight and Q waiting; the rest are shed at once",
+    "with C slots taken and Q waiting, enter answers Shed::Full at once; a free place in the queue (a waiter left) is taken by the next enter; max_queued 0 sheds whatever cannot run; max_concurrent 0 is BulkheadConfigError::NoSlots",
+    "check the queue's length against max_queued before queueing; the queue is bounded, like the slots",
+);
+/// Slots pass in arrival order.
+pub const BH_FIFO: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-fifo",
+    4,
+    3,
+    "released slots go to waiters in arrival order",
+    "with several waiters queued, each released slot goes to the oldest waiter still in the queue (whatever order the waiters poll in), skipping those that gave up",
+    "a VecDeque: push_back on enter, pop_front on release",
+);
+/// Waiters give up exactly at their deadline.
+pub const BH_DEADLINE: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-deadline",
+    4,
+    3,
+    "a waiter gives up exactly at its deadline and leaves the queue",
+    "a waiter polled 1 ns before its deadline is still queued; from its deadline on it is Shed::Expired, no longer counted by queued(), its place is free for the next enter and a released slot skips it; enter with a deadline not after now, when it would have to wait, is Shed::Expired",
+    "compare deadline <= now, and remove overdue waiters from the queue before counting, queueing or handing a slot over",
+);
+/// No lost wake-up: a released slot goes to the next waiter.
+pub const BH_HANDOFF: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-handoff",
+    4,
+    4,
+    "a released slot always goes to the next waiter: no lost wake-up, nobody overtakes",
+    "when a slot is dropped while calls wait, the head waiter's next poll returns the slot and in_flight() does not drop; a new enter meanwhile queues behind the waiters instead of taking the slot; a slot passed to a waiter that leaves goes to the next one",
+    "pass the slot to the head waiter inside the release's critical section instead of freeing it and hoping the waiter wins the race",
+);
+/// Never C + 1 slots under contention.
+pub const BH_RACE: Criterion = Criterion::new(
+    "resilience/stage4/bulkhead-race",
+    4,
+    5,
+    "under contention, the bulkhead never grants C + 1 slots",
+    "threads released together each call enter once on a bulkhead of C = 1..3 slots and no queue (time read through a yielding clock): exactly C get a slot in every round",
+    "check and take the slot in one critical section (or a compare-and-swap on the count)",
+);
+
 /// Every criterion of this kata, in rubric order.
 pub const CRITERIA: &[Criterion] = &[
     COUNT_MODEL,
@@ -192,6 +251,12 @@ pub const CRITERIA: &[Criterion] = &[
     PROBES_RACE,
     DROPPED_PERMIT,
     NO_LOST_OUTCOME,
+    BH_MODEL,
+    BH_LIMITS,
+    BH_FIFO,
+    BH_DEADLINE,
+    BH_HANDOFF,
+    BH_RACE,
 ];
 
 /// The contract's rules, each with the criteria that drive a solution into it.
@@ -276,10 +341,35 @@ pub const RULES: &[Rule] = &[
         "concurrent reports are each recorded, as if one at a time",
         &[NO_LOST_OUTCOME.id],
     ),
+    Rule::new(
+        "resilience/bulkhead-limits",
+        "at most max_concurrent calls in flight and max_queued waiting; the rest shed at once with Shed::Full; max_concurrent 0 is refused",
+        &[BH_LIMITS.id, BH_MODEL.id],
+    ),
+    Rule::new(
+        "resilience/bulkhead-fifo",
+        "released slots pass to waiters in arrival order",
+        &[BH_FIFO.id, BH_MODEL.id],
+    ),
+    Rule::new(
+        "resilience/bulkhead-deadline",
+        "a waiter whose deadline is at or before a reading has given up: it leaves the queue and polls Shed::Expired",
+        &[BH_DEADLINE.id, BH_MODEL.id],
+    ),
+    Rule::new(
+        "resilience/bulkhead-handoff",
+        "a slot released while calls wait passes to the head waiter: never idle while somebody waits",
+        &[BH_HANDOFF.id, BH_MODEL.id],
+    ),
+    Rule::new(
+        "resilience/bulkhead-exact-under-contention",
+        "at most max_concurrent slots however many threads enter at once",
+        &[BH_RACE.id],
+    ),
 ];
 
-/// Every check, bound to the implementation `B`.
-pub fn suite<B: CircuitBreaker + 'static>() -> Vec<Check> {
+/// Every check, bound to the breaker `B` and the bulkhead `H`.
+pub fn suite<B: CircuitBreaker + 'static, H: Bulkhead + 'static>() -> Vec<Check> {
     vec![
         Check::new(&COUNT_MODEL, count_window_model::<B>),
         Check::new(&FAILURE_RATE, failure_rate::<B>),
@@ -297,5 +387,11 @@ pub fn suite<B: CircuitBreaker + 'static>() -> Vec<Check> {
         Check::new(&PROBES_RACE, probes_race::<B>),
         Check::new(&DROPPED_PERMIT, dropped_permit::<B>),
         Check::new(&NO_LOST_OUTCOME, no_lost_outcome::<B>),
+        Check::new(&BH_MODEL, bulkhead_model::<H>),
+        Check::new(&BH_LIMITS, bulkhead_limits::<H>),
+        Check::new(&BH_FIFO, bulkhead_fifo::<H>),
+        Check::new(&BH_DEADLINE, bulkhead_deadline::<H>),
+        Check::new(&BH_HANDOFF, bulkhead_handoff::<H>),
+        Check::new(&BH_RACE, bulkhead_race::<H>),
     ]
 }

@@ -49,6 +49,16 @@ pub trait Flaw: Send + Sync + 'static {
     const DROP_SILENT: bool = false;
     /// Copies the state out to judge a report, then writes the copy back.
     const COPY_BACK: bool = false;
+    /// Bulkhead: checks for a free slot, releases the lock to read the clock, then takes it.
+    const SLOT_CHECKED_APART: bool = false;
+    /// Bulkhead: never sheds for a full queue.
+    const UNBOUNDED_QUEUE: bool = false;
+    /// Bulkhead: passes a released slot to the newest waiter.
+    const LIFO: bool = false;
+    /// Bulkhead: frees a released slot instead of passing it to the head waiter.
+    const LOST_WAKEUP: bool = false;
+    /// Bulkhead: waiters never give up.
+    const DEADLINE_IGNORED: bool = false;
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! The model answer: one mutex around a small state machine.
+//! The model answer for the circuit breaker: one mutex around a small state machine.
 //!
 //! Every decision — grant or refuse, record, judge, transition — happens inside one critical
 //! section, so "exactly K probes" and "no lost outcome" hold by construction; the clock is read
@@ -11,7 +11,7 @@
 //! on each permit when it is granted. A report whose generation is not the current one belongs
 //! to a state that is gone, and is ignored.
 
-use super::{
+use super::super::{
     BreakerConfig, BreakerState, CircuitBreaker, ConfigError, Permit as PermitTrait, Rejected,
     SlowCalls, Window,
 };
