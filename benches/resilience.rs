@@ -8,15 +8,22 @@
 //!   calls (so lower is better, and 4 threads on 2 cores show contention, not parallelism).
 //!   Our breakers read a real clock (`SystemClock`) twice per call, as in production.
 //!
+//! - `resilience/bulkhead/<impl>/<threads>`: each thread enters and drops its slot at once, on
+//!   one bulkhead of 2 slots and 64 places; a queued thread polls (yielding) until its slot is
+//!   passed to it. Next to a std `Mutex<u32>` + `Condvar` semaphore of 2 permits.
+//!
 //! `cargo bench --no-default-features --bench resilience`; shorter runs with
 //! `-- --warm-up-time 1 --measurement-time 2`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use lld_katas::clock::SystemClock;
-use lld_katas::resilience::{BreakerConfig, CircuitBreaker, Window, call, reference};
+use lld_katas::resilience::{
+    BreakerConfig, Bulkhead, BulkheadConfig, CircuitBreaker, Entry, Waiter, Window, call, reference,
+};
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 const THREADS: [usize; 3] = [1, 2, 4];
@@ -114,8 +121,74 @@ fn peers(c: &mut Criterion) {
     group.finish();
 }
 
+/// Enters, then drops the slot at once; a waiter polls until its slot comes.
+fn enter_and_release<H: Bulkhead>(bulkhead: &H) {
+    let mut entry = bulkhead.enter(Duration::MAX);
+    loop {
+        match entry {
+            Ok(Entry::Slot(slot)) => {
+                drop(black_box(slot));
+                return;
+            }
+            Ok(Entry::Queued(waiter)) => {
+                std::thread::yield_now();
+                entry = waiter.poll();
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+fn bulkheads<H: Bulkhead + 'static>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group("resilience/bulkhead");
+    let config = BulkheadConfig {
+        max_concurrent: 2,
+        max_queued: 64,
+    };
+    for threads in THREADS {
+        let bulkhead = H::new(config, Arc::new(SystemClock::new())).expect("valid limits");
+        group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+            b.iter_custom(|iters| threaded(iters, threads, &|| enter_and_release(&bulkhead)));
+        });
+    }
+    group.finish();
+}
+
+/// The textbook semaphore: a count under a mutex, a condvar to wait on.
+fn condvar_baseline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("resilience/bulkhead");
+    for threads in THREADS {
+        let permits = (Mutex::new(2u32), Condvar::new());
+        group.bench_with_input(
+            BenchmarkId::new("mutex-condvar", threads),
+            &threads,
+            |b, &threads| {
+                b.iter_custom(|iters| {
+                    threaded(iters, threads, &|| {
+                        let (count, freed) = &permits;
+                        let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+                        while *n == 0 {
+                            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+                        }
+                        *n -= 1;
+                        drop(n);
+                        black_box(());
+                        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                        freed.notify_one();
+                    })
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     peers(c);
+    condvar_baseline(c);
+    bulkheads::<reference::Bulkhead>(c, "reference");
+    #[cfg(feature = "exercise")]
+    bulkheads::<lld_katas::resilience::exercise::Pool>(c, "exercise");
     ours::<reference::Breaker>(c, "reference");
     #[cfg(feature = "exercise")]
     ours::<lld_katas::resilience::exercise::Breaker>(c, "exercise");
