@@ -25,6 +25,8 @@
 //! - [`cache`] — bounded LRU cache: exact recency and eviction, per-entry expiry on the
 //!   injected clock, a shared cache for many threads, a loading cache with single flight, a
 //!   scan-resistant eviction policy.
+//! - [`resilience`] — circuit breaker: count and time windows, slow calls, a half-open state
+//!   that grants exactly K probes and cannot stick.
 //! - `katas()` (below) — the one place where katas register with the command line and the grader.
 //! - [`cli`] — the `kata` command line (`list`, `prompt`, `hint`, `rubric`, `rules`, `grade`,
 //!   `mutants`, `analyze`, `new`, `next`, `watch`, `status`), shared by the checkout's `main.rs`
@@ -83,6 +85,7 @@ pub mod clock;
 pub mod grading;
 pub mod parking;
 pub mod rate_limiter;
+pub mod resilience;
 pub mod snake_ladder;
 
 /// Every kata, in the order `kata list` shows them. Registering a kata means adding it here.
@@ -92,6 +95,7 @@ pub fn katas() -> Vec<grading::Kata> {
         parking::kata(),
         snake_ladder::kata(),
         cache::kata(),
+        resilience::kata(),
     ]
 }
 
