@@ -34,8 +34,9 @@
 //! (10⁻¹²), and `kata analyze` stops where the unfinished mass is below it; the mass the
 //! rounded roll probabilities lose each turn is divided back out. Cost O(d·S·Σ window) for
 //! the turns played: on a board of a million squares the front is 6,000 to 24,000 squares
-//! wide, not a million, and a window that wide is split in two halves played on two threads
-//! (the chain is linear: the halves' sum is the whole).
+//! wide, not a million. (Such a window can be split in two halves played on two threads —
+//! the chain is linear, the halves' sum is the whole — but that is off: it did not pay on the
+//! shared machine it was measured on.)
 //!
 //! The shortest game is a breadth-first search over states.
 

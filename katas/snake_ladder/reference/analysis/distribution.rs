@@ -6,7 +6,7 @@
 //! overshoot rule on the last squares. Only the window `lo..=hi` of squares that can hold mass
 //! is touched, so a turn costs O(d · S · window) instead of O(d · S · N): on a board of 10⁶
 //! squares the mass front is 6,000 to 24,000 squares wide, not a million. A window that wide
-//! is split between two threads ([`propagate`]).
+//! can be split between two threads ([`propagate`]; off for now, see [`Plan::here`]).
 //!
 //! The edges of the window are *pruned*: each turn, the mass at either end that is smaller than
 //! a share of the pruning budget is dropped, and every dropped bit is counted. The total
@@ -109,12 +109,13 @@ struct Plan {
 }
 
 impl Plan {
-    /// Both cores, when there are two, for windows wide enough that a thread's start and a
-    /// join (tens of microseconds) are small beside a block's work.
+    /// One thread for now. Two halves on two threads cost ~4 % more CPU (the halves overlap,
+    /// and a block ends in a join); on the shared 2-core machine the crate is measured on, the
+    /// second thread seldom had a core to itself, and most paired runs on the 10⁶-square board
+    /// were slower with it. Where cores are free, `threads: 2` should nearly halve the time.
     fn here() -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
         Self {
-            threads,
+            threads: 1,
             split_width: 8192,
             block: 256,
         }
