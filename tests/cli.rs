@@ -32,6 +32,22 @@ fn ids() -> Vec<&'static str> {
     lld_katas::katas().iter().map(|k| k.id).collect()
 }
 
+/// `run(id)` for every registered kata at once (each grade mostly waits on its child
+/// processes), with the results in registration order.
+fn for_each_kata<T: Send>(run: impl Fn(&'static str) -> T + Sync) -> Vec<(&'static str, T)> {
+    let run = &run;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = ids()
+            .into_iter()
+            .map(|id| (id, s.spawn(move || run(id))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(id, h)| (id, h.join().expect("a grade thread panicked")))
+            .collect()
+    })
+}
+
 #[test]
 fn list_names_every_kata_with_its_stages() {
     let o = kata(&["list"]);
@@ -112,8 +128,9 @@ fn usage_errors_are_one_line_naming_the_choices_with_exit_code_2() {
 
 #[test]
 fn the_reference_scores_max_with_exit_0() {
-    for id in ids() {
-        let o = kata(&["grade", id, "--impl", "reference", "--format", "json"]);
+    for (id, o) in
+        for_each_kata(|id| kata(&["grade", id, "--impl", "reference", "--format", "json"]))
+    {
         let card = json(&o);
         assert_eq!(o.status.code(), Some(0), "{id}: {card:#}");
         assert_eq!(card["kata"], id);
@@ -135,8 +152,7 @@ fn the_reference_scores_max_with_exit_0() {
 
 #[test]
 fn the_stub_scores_zero_with_every_criterion_not_implemented_and_exit_1() {
-    for id in ids() {
-        let o = kata(&["grade", id, "--format", "json"]);
+    for (_, o) in for_each_kata(|id| kata(&["grade", id, "--format", "json"])) {
         let card = json(&o);
         assert_eq!(o.status.code(), Some(1));
         assert_eq!(card["implementation"], "exercise");
@@ -162,8 +178,13 @@ fn hostile_mutants_are_graded_to_completion() {
                         &imp,
                         "--format",
                         "json",
+                        // A hostile mutant misbehaves in its first call, so a quarter second
+                        // is long enough to see it, and short enough that the spinning and
+                        // deadlocked ones do not hold every criterion for long.
                         "--timeout-secs",
-                        "0.5",
+                        "0.25",
+                        "--jobs",
+                        "4",
                         // Enough for any honest check, and a memory bomb stops in a blink.
                         "--memory-mb",
                         "256",
@@ -211,33 +232,40 @@ fn hostile_mutants_are_graded_to_completion() {
 
 #[test]
 fn the_same_grade_twice_gives_the_same_card() {
-    for k in lld_katas::katas() {
-        // A mutant with a concurrency bug, if the kata has one, else the first realistic one.
-        let mutants = (k.mutants)();
-        let Some(m) = mutants.iter().filter(|m| !m.hostile).max_by_key(|m| {
-            m.must_fail
-                .iter()
-                .filter_map(|id| k.criterion(id))
-                .map(|c| c.stage)
-                .max()
-        }) else {
-            continue;
-        };
-        let imp = format!("mutant:{}", m.name);
-        let statuses = |o: &Output| {
-            let card = json(o);
-            let list: Vec<(String, String)> = card["criteria"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| (c["id"].to_string(), c["status"].to_string()))
-                .collect();
-            (card["score"].clone(), list)
-        };
-        let a = statuses(&kata(&["grade", k.id, "--impl", &imp, "--format", "json"]));
-        let b = statuses(&kata(&["grade", k.id, "--impl", &imp, "--format", "json"]));
-        assert_eq!(a, b, "{} {imp}", k.id);
-    }
+    let katas = lld_katas::katas();
+    std::thread::scope(|s| {
+        for k in &katas {
+            s.spawn(move || same_grade_twice(k));
+        }
+    });
+}
+
+fn same_grade_twice(k: &lld_katas::grading::Kata) {
+    // A mutant with a concurrency bug, if the kata has one, else the first realistic one.
+    let mutants = (k.mutants)();
+    let Some(m) = mutants.iter().filter(|m| !m.hostile).max_by_key(|m| {
+        m.must_fail
+            .iter()
+            .filter_map(|id| k.criterion(id))
+            .map(|c| c.stage)
+            .max()
+    }) else {
+        return;
+    };
+    let imp = format!("mutant:{}", m.name);
+    let statuses = |o: &Output| {
+        let card = json(o);
+        let list: Vec<(String, String)> = card["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].to_string(), c["status"].to_string()))
+            .collect();
+        (card["score"].clone(), list)
+    };
+    let a = statuses(&kata(&["grade", k.id, "--impl", &imp, "--format", "json"]));
+    let b = statuses(&kata(&["grade", k.id, "--impl", &imp, "--format", "json"]));
+    assert_eq!(a, b, "{} {imp}", k.id);
 }
 
 #[test]
