@@ -11,6 +11,10 @@ use std::thread;
 /// How many times each (mutant, criterion) pair must be caught in a row.
 const RUNS: usize = 20;
 
+/// The runs of one pair are split into jobs of this many, so that a pair whose catch waits out
+/// a timeout (a hung store, a held clock) does not hold one worker for all twenty.
+const RUNS_PER_JOB: usize = 5;
+
 /// Every registered kata, or only those named in `KATA_ONLY` (comma-separated ids, e.g.
 /// `KATA_ONLY=parking cargo test --test mutants`) while working on one kata.
 fn katas() -> Vec<Kata> {
@@ -26,13 +30,13 @@ fn katas() -> Vec<Kata> {
         .collect()
 }
 
-/// Runs `jobs` on four threads. Many checks mostly wait — for a server to start, for a hung
-/// store's timeout, for a held clock's patience — so four workers keep two cores busy.
+/// Runs `jobs` on eight threads. Many checks mostly wait — for a server to start, for a hung
+/// store's timeout, for a held clock's patience — so eight workers keep two cores busy.
 fn parallel<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
     let jobs = std::sync::Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
     let results = std::sync::Mutex::new(Vec::new());
     thread::scope(|s| {
-        for _ in 0..4 {
+        for _ in 0..8 {
             s.spawn(|| {
                 loop {
                     let Some((i, job)) = jobs.lock().unwrap().pop() else {
@@ -102,24 +106,10 @@ fn every_realistic_mutant_fails_its_named_criteria_every_time() {
                         panic!("mutant {} names unknown criterion {id}", mutant.name)
                     });
                 let name = mutant.name;
-                jobs.push(Box::new(move || {
-                    for run in 1..=RUNS {
-                        let v = run_with_watchdog(&check, test_timeout());
-                        if !matches!(v.status, Status::Fail | Status::Crash) {
-                            return Err(format!(
-                                "mutant `{name}` got `{}` on {id} in run {run} of {RUNS}",
-                                v.status
-                            ));
-                        }
-                        let explained = v.explain(check.criterion);
-                        if !explained.contains(check.criterion.property) {
-                            return Err(format!(
-                                "the failure of {id} for `{name}` does not state the property:\n{explained}"
-                            ));
-                        }
-                    }
-                    Ok(())
-                }));
+                for first in (1..=RUNS).step_by(RUNS_PER_JOB) {
+                    let runs = first..=(first + RUNS_PER_JOB - 1).min(RUNS);
+                    jobs.push(Box::new(move || run_caught(&check, name, id, runs)));
+                }
             }
         }
     }
@@ -129,4 +119,29 @@ fn every_realistic_mutant_fails_its_named_criteria_every_time() {
         "mutants not caught:\n{}",
         misses.join("\n")
     );
+}
+
+/// Runs `check` once for each of `runs`; every run must fail, stating the property.
+fn run_caught(
+    check: &Check,
+    name: &str,
+    id: &str,
+    runs: std::ops::RangeInclusive<usize>,
+) -> Result<(), String> {
+    for run in runs {
+        let v = run_with_watchdog(check, test_timeout());
+        if !matches!(v.status, Status::Fail | Status::Crash) {
+            return Err(format!(
+                "mutant `{name}` got `{}` on {id} in run {run} of {RUNS}",
+                v.status
+            ));
+        }
+        let explained = v.explain(check.criterion);
+        if !explained.contains(check.criterion.property) {
+            return Err(format!(
+                "the failure of {id} for `{name}` does not state the property:\n{explained}"
+            ));
+        }
+    }
+    Ok(())
 }
